@@ -1,0 +1,71 @@
+package wxpay
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// DefaultBaseURL is the WeChat Pay API's primary domain, used when
+// Config.BaseURL is empty.
+const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
+
+// BackupBaseURL is the WeChat Pay API's backup domain, served from another
+// region. Signed requests may go there as well as to DefaultBaseURL.
+const BackupBaseURL = "https://api2.mch.weixin.qq.com/"
+
+// Config describes a merchant and the WeChat Pay endpoint it talks to. Only
+// MchID, Serial, PrivateKey and Certs are required.
+type Config struct {
+	// MchID is the merchant id (商户号) requests are signed for.
+	MchID string
+	// Serial is the serial number of the merchant API certificate
+	// (商户API证书序列号). It must not be one of the Certs serials.
+	Serial string
+	// PrivateKey is the merchant API private key, an *rsa.PrivateKey of at
+	// least 2048 bits in practice (any crypto.Signer with an RSA public key
+	// works, at the cost of the fast path).
+	PrivateKey crypto.Signer
+	// Certs are the WeChat Pay keys responses are verified with and sensitive
+	// fields are encrypted with, by platform certificate serial or WeChat Pay
+	// public-key id (PUB_KEY_ID_...). At least one is required; both kinds
+	// may be given at once during a migration. The map is copied by New.
+	Certs map[string]*rsa.PublicKey
+	// APIv3Key is the merchant's APIv3 key, used to decrypt callback
+	// notifications and platform certificates. Optional; when set it must be
+	// 32 bytes.
+	APIv3Key string
+	// BaseURL is where requests go. If empty, DefaultBaseURL is used. An
+	// http:// URL is accepted only for a loopback host (an emulator).
+	BaseURL string
+
+	// Timeout bounds one call (connect, write, wait, read) when the context
+	// has no earlier deadline. If zero, DefaultTimeout is used.
+	Timeout time.Duration
+	// MaxResponseBodySize caps a response body in bytes. If zero,
+	// DefaultMaxResponseBodySize is used.
+	MaxResponseBodySize int
+	// UserAgent is sent with every request. If empty, DefaultUserAgent is
+	// used.
+	UserAgent string
+	// Transport is the fasthttp client requests are sent with. If nil, a
+	// client with keep-alive connections, TLS 1.2 or later with certificate
+	// verification, and the timeouts above is used. A Transport given here
+	// should not follow redirects or normalise paths.
+	Transport *fasthttp.Client
+}
+
+// DefaultTimeout is the per-call timeout when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultMaxResponseBodySize is the response size cap when
+// Config.MaxResponseBodySize is zero: 16 MiB, far above any JSON answer.
+const DefaultMaxResponseBodySize = 16 << 20
+
+// Version is the version of this module, sent in the User-Agent.
+const Version = "0.1.0"
+
+// DefaultUserAgent is the User-Agent sent when Config.UserAgent is empty.
+const DefaultUserAgent = "wxpay-go/" + Version
