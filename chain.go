@@ -1,0 +1,232 @@
+package wxpay
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Opts holds the options of one call, the way wechatpay-php's options array
+// does:
+//
+//   - a key that names a placeholder of the path ("refund_id" for
+//     {refund_id}) gives its value: a string, an integer or a fmt.Stringer;
+//   - "json": the request body, a map, Opts, struct or slice (encoded once,
+//     without HTML escaping), or []byte, string or json.RawMessage (checked
+//     to be JSON and sent byte for byte);
+//   - "query": query parameters, a url.Values, map[string]string,
+//     map[string][]string or Opts; part of the signed URL;
+//   - "headers": extra request headers (map[string]string, Opts or
+//     http.Header); Authorization, Host and Content-Length cannot be set;
+//   - "body": a raw body ([]byte or string) with a Content-Type given in
+//     "headers";
+//   - "encrypt": gjson paths in the json body ([]string, or one string)
+//     whose string values are replaced by their RSA-OAEP encryption under a
+//     WeChat Pay key, with the Wechatpay-Serial header set to that key's id
+//     (or, if "headers" names a Wechatpay-Serial, under that key).
+//
+// Any other key is an error: a typo such as "jsno" is not silently ignored.
+type Opts map[string]any
+
+// optionKeys are the keys of Opts that are not placeholders.
+var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt"}
+
+func isOptionKey(k string) bool {
+	for _, o := range optionKeys {
+		if k == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Chain is a request path being built, segment by segment, as in
+// wechatpay-php's $instance->v3->pay->transactions->native or
+// $instance->chain('v3/pay/transactions/native'). A Chain is an immutable
+// value: Chain returns a new one and leaves its receiver alone, so a partial
+// chain can be kept and shared between goroutines.
+//
+// A segment error (say, ".." or a space) is kept in the Chain and returned by
+// every call made with it, and by Err.
+type Chain struct {
+	c      *Client
+	origin string // "https://host" when the chain starts with a full URL
+	tmpl   string // normalised template, without a leading '/'
+	query  bool   // tmpl holds a query (from a full URL): nothing may follow
+	err    error
+}
+
+// Chain starts a chain. Each argument is one or more '/'-separated segments,
+// or, as the first, a full URL such as the download_url WeChat Pay hands out.
+// See NormalizeSegment for how segments are written.
+func (c *Client) Chain(segments ...string) Chain {
+	return Chain{c: c}.Chain(segments...)
+}
+
+// Chain returns a new chain with segments appended.
+func (ch Chain) Chain(segments ...string) Chain {
+	if ch.err != nil {
+		return ch
+	}
+	for _, seg := range segments {
+		ch = ch.append(seg)
+		if ch.err != nil {
+			return ch
+		}
+	}
+	return ch
+}
+
+func (ch Chain) append(seg string) Chain {
+	if ch.tmpl == "" && ch.origin == "" && (strings.HasPrefix(seg, "https://") || strings.HasPrefix(seg, "http://")) {
+		return ch.withURL(seg)
+	}
+	if ch.query {
+		ch.err = fmt.Errorf("%w: segment %q follows a URL with a query", ErrInvalidPath, seg)
+		return ch
+	}
+	first := ch.tmpl == ""
+	buf := make([]byte, 0, len(ch.tmpl)+len(seg)+8)
+	buf = append(buf, ch.tmpl...)
+	if strings.HasSuffix(ch.tmpl, "/") {
+		buf = buf[:len(buf)-1]
+	}
+	buf, err := appendPath(buf, seg, first && ch.origin == "")
+	if err != nil {
+		ch.err = err
+		return ch
+	}
+	ch.tmpl = string(buf)
+	return ch
+}
+
+// withURL starts a chain from a full URL, kept byte for byte.
+func (ch Chain) withURL(raw string) Chain {
+	scheme, rest, _ := strings.Cut(raw, "://")
+	i := strings.IndexAny(rest, "/?#")
+	host, target := rest, "/"
+	if i >= 0 {
+		host, target = rest[:i], rest[i:]
+	}
+	fail := func(why string) Chain {
+		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, raw, why)
+		return ch
+	}
+	if host == "" || strings.ContainsAny(host, "@ \\") {
+		return fail("bad host")
+	}
+	if strings.ContainsRune(target, '#') {
+		return fail("a fragment is not allowed")
+	}
+	if target[0] != '/' {
+		return fail("no path")
+	}
+	path, query, hasQuery := strings.Cut(target, "?")
+	for _, seg := range strings.Split(path[1:], "/") {
+		if seg == "." || seg == ".." {
+			return fail("dot segments are not allowed")
+		}
+	}
+	for i := 0; i < len(target); i++ {
+		c := target[i]
+		if c <= ' ' || c >= 0x7f || c == '{' || c == '}' || c == '<' || c == '>' || c == '"' || c == '\\' || c == '^' || c == '`' || c == '|' {
+			return fail(fmt.Sprintf("character %q cannot appear in a URL", rune(c)))
+		}
+	}
+	_ = query
+	ch.origin = strings.ToLower(scheme) + "://" + strings.ToLower(host)
+	ch.tmpl = target[1:]
+	ch.query = hasQuery
+	return ch
+}
+
+// String returns the normalised path template, such as
+// "v3/refund/domestic/refunds/{out_refund_no}", or the full URL the chain
+// started from.
+func (ch Chain) String() string {
+	if ch.origin != "" {
+		return ch.origin + "/" + ch.tmpl
+	}
+	return ch.tmpl
+}
+
+// Err returns the error that made the chain unusable, if any.
+func (ch Chain) Err() error { return ch.err }
+
+// Get sends a GET request; see Do.
+func (ch Chain) Get(opts ...Opts) (*Response, error) { return ch.doVariadic(http.MethodGet, opts) }
+
+// Post sends a POST request; see Do.
+func (ch Chain) Post(opts ...Opts) (*Response, error) {
+	return ch.doVariadic(http.MethodPost, opts)
+}
+
+// Put sends a PUT request; see Do.
+func (ch Chain) Put(opts ...Opts) (*Response, error) { return ch.doVariadic(http.MethodPut, opts) }
+
+// Patch sends a PATCH request; see Do.
+func (ch Chain) Patch(opts ...Opts) (*Response, error) {
+	return ch.doVariadic(http.MethodPatch, opts)
+}
+
+// Delete sends a DELETE request; see Do.
+func (ch Chain) Delete(opts ...Opts) (*Response, error) {
+	return ch.doVariadic(http.MethodDelete, opts)
+}
+
+func (ch Chain) doVariadic(method string, opts []Opts) (*Response, error) {
+	o, err := mergeOpts(opts)
+	if err != nil {
+		return nil, err
+	}
+	return ch.Do(context.Background(), method, o)
+}
+
+// mergeOpts joins several Opts into one; a key given twice is an error.
+func mergeOpts(opts []Opts) (Opts, error) {
+	switch len(opts) {
+	case 0:
+		return nil, nil
+	case 1:
+		return opts[0], nil
+	}
+	m := Opts{}
+	for _, o := range opts {
+		for k, v := range o {
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("%w: key %q given in two Opts", ErrInvalidOption, k)
+			}
+			m[k] = v
+		}
+	}
+	return m, nil
+}
+
+// Do sends one request with method (GET, POST, PUT, PATCH or DELETE) to the
+// chain's path and returns the verified response.
+//
+// Before anything is sent, the path placeholders are filled from opts and
+// every option is checked; a problem is an error wrapping ErrInvalidPath,
+// ErrMissingParam, ErrInvalidOption or ErrHostNotAllowed. The request is
+// signed over the exact path, query and body bytes sent. A 2xx response must
+// carry a valid WeChat Pay signature (else a *VerifyError); any other status
+// is an *APIError.
+//
+// ctx bounds the call: its deadline (or Config.Timeout, whichever is
+// earlier) is the deadline of the whole exchange. A cancellation stops the
+// wait and returns ctx.Err() at once, but cannot recall bytes already
+// written: a cancelled POST may still have reached WeChat Pay, so retry it
+// with the same out_refund_no (or out_trade_no), never a new one.
+func (ch Chain) Do(ctx context.Context, method string, opts Opts) (*Response, error) {
+	if ch.err != nil {
+		return nil, ch.err
+	}
+	if ch.c == nil {
+		return nil, fmt.Errorf("%w: chain has no client; start it with Client.Chain", ErrInvalidPath)
+	}
+	if ch.tmpl == "" && ch.origin == "" {
+		return nil, fmt.Errorf("%w: empty path", ErrInvalidPath)
+	}
+	return ch.c.do(ctx, method, ch, opts)
+}

@@ -1,0 +1,246 @@
+package wxpay
+
+import (
+	"crypto/rsa"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/signer"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// Client signs, sends and verifies WeChat Pay APIv3 calls for one merchant.
+// Create it with New and share it: a Client is safe for concurrent use and
+// keeps its connections alive between calls. Copying a Client by value is
+// not allowed; use the *Client.
+type Client struct {
+	mchID    string
+	signer   *signer.Signer
+	verifier *verifier.Verifier
+	merchant *rsa.PrivateKey // nil when the key is not an *rsa.PrivateKey
+	apiv3Key []byte
+
+	scheme   string // "https" or "http"
+	host     string // host[:port] of BaseURL
+	basePath string // path of BaseURL, always ending in '/'
+	allowed  map[string]bool
+
+	hc        *fasthttp.Client
+	timeout   time.Duration
+	userAgent string
+	now       func() time.Time
+}
+
+// New checks cfg and returns a Client for it. Every problem with cfg is
+// reported in an error wrapping ErrInvalidConfig that names the field; key
+// material never appears in it.
+func New(cfg Config) (*Client, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
+	}
+	if cfg.MchID == "" {
+		return nil, bad("MchID is empty")
+	}
+	for _, c := range cfg.MchID {
+		if c < '0' || c > '9' {
+			return nil, bad("MchID %q: want the digits of a merchant id", cfg.MchID)
+		}
+	}
+	if cfg.Serial == "" {
+		return nil, bad("Serial (the merchant API certificate serial) is empty")
+	}
+	if cfg.PrivateKey == nil {
+		return nil, bad("PrivateKey is nil")
+	}
+	s, err := signer.New(cfg.MchID, cfg.Serial, cfg.PrivateKey)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	if len(cfg.Certs) == 0 {
+		return nil, bad("Certs is empty: give at least one WeChat Pay public key or platform certificate, by its id or serial")
+	}
+	if _, ok := cfg.Certs[cfg.Serial]; ok {
+		return nil, bad("Serial %s is also in Certs: the merchant certificate serial is not a WeChat Pay key", cfg.Serial)
+	}
+	merchantPub := s.Public()
+	for serial, k := range cfg.Certs {
+		if k != nil && k.Equal(merchantPub) {
+			return nil, bad("Certs[%s] is the merchant's own public key, not a WeChat Pay key", serial)
+		}
+	}
+	v, err := verifier.New(cfg.Certs)
+	if err != nil {
+		return nil, bad("Certs: %v", err)
+	}
+	if cfg.APIv3Key != "" && len(cfg.APIv3Key) != 32 {
+		return nil, bad("APIv3Key is %d bytes, want 32", len(cfg.APIv3Key))
+	}
+	if cfg.Timeout < 0 {
+		return nil, bad("Timeout %v is negative", cfg.Timeout)
+	}
+	if cfg.MaxResponseBodySize < 0 {
+		return nil, bad("MaxResponseBodySize %d is negative", cfg.MaxResponseBodySize)
+	}
+	c := &Client{
+		mchID:     cfg.MchID,
+		signer:    s,
+		verifier:  v,
+		timeout:   cfg.Timeout,
+		userAgent: cfg.UserAgent,
+		now:       time.Now,
+	}
+	if k, ok := cfg.PrivateKey.(*rsa.PrivateKey); ok {
+		c.merchant = k
+	}
+	if cfg.APIv3Key != "" {
+		c.apiv3Key = []byte(cfg.APIv3Key)
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if err := c.setBase(base); err != nil {
+		return nil, bad("BaseURL: %v", err)
+	}
+	c.hc = cfg.Transport
+	if c.hc == nil {
+		max := cfg.MaxResponseBodySize
+		if max == 0 {
+			max = DefaultMaxResponseBodySize
+		}
+		c.hc = &fasthttp.Client{
+			Name:                   c.userAgent,
+			ReadTimeout:            c.timeout,
+			WriteTimeout:           c.timeout,
+			MaxIdleConnDuration:    90 * time.Second,
+			MaxConnWaitTimeout:     c.timeout,
+			MaxResponseBodySize:    max,
+			DisablePathNormalizing: true,
+			TLSConfig:              &tls.Config{MinVersion: tls.VersionTLS12},
+			Dial: (&fasthttp.TCPDialer{
+				Concurrency: 1000,
+			}).Dial,
+		}
+	}
+	return c, nil
+}
+
+// setBase parses and checks the base URL and works out the hosts signed
+// requests may go to.
+func (c *Client) setBase(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("scheme %q, want https", u.Scheme)
+	case u.Host == "":
+		return errors.New("no host")
+	case u.User != nil:
+		return errors.New("user info is not allowed")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return errors.New("query and fragment are not allowed")
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("http:// is allowed only for a loopback host (an emulator), not %s", u.Hostname())
+	}
+	c.scheme = u.Scheme
+	c.host = strings.ToLower(u.Host)
+	c.basePath = u.EscapedPath()
+	if !strings.HasSuffix(c.basePath, "/") {
+		c.basePath += "/"
+	}
+	c.allowed = map[string]bool{c.scheme + "://" + c.host: true}
+	if c.scheme == "https" && (c.host == "api.mch.weixin.qq.com" || c.host == "api2.mch.weixin.qq.com") {
+		c.allowed["https://api.mch.weixin.qq.com"] = true
+		c.allowed["https://api2.mch.weixin.qq.com"] = true
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// MchID returns the merchant id the client signs for.
+func (c *Client) MchID() string { return c.mchID }
+
+// Serials returns the serials of the WeChat Pay keys the client trusts.
+func (c *Client) Serials() []string { return c.verifier.Serials() }
+
+// Verifier returns the verifier holding the trusted WeChat Pay keys. Its
+// SetKeys replaces them while the client is in use.
+func (c *Client) Verifier() *verifier.Verifier { return c.verifier }
+
+// encryptionKey picks the WeChat Pay key sensitive fields are encrypted
+// with: the one named by serial if given, else the only key, else the only
+// public-key id (PUB_KEY_ID_...) among several.
+func (c *Client) encryptionKey(serial string) (string, *rsa.PublicKey, error) {
+	if serial != "" {
+		k, ok := c.verifier.Key(serial)
+		if !ok {
+			return "", nil, fmt.Errorf("%w: Wechatpay-Serial %q is not one of the configured WeChat Pay keys (%s)", ErrInvalidOption, serial, strings.Join(c.verifier.Serials(), ", "))
+		}
+		return serial, k, nil
+	}
+	serials := c.verifier.Serials()
+	if len(serials) == 1 {
+		k, _ := c.verifier.Key(serials[0])
+		return serials[0], k, nil
+	}
+	var pub []string
+	for _, s := range serials {
+		if strings.HasPrefix(s, "PUB_KEY_ID_") {
+			pub = append(pub, s)
+		}
+	}
+	if len(pub) == 1 {
+		k, _ := c.verifier.Key(pub[0])
+		return pub[0], k, nil
+	}
+	sort.Strings(serials)
+	return "", nil, fmt.Errorf("%w: %d WeChat Pay keys are configured (%s): name the one to encrypt with in the Wechatpay-Serial header", ErrInvalidOption, len(serials), strings.Join(serials, ", "))
+}
+
+// Encrypt encrypts a sensitive value (a bank account, a name) for WeChat
+// Pay with RSA-OAEP under the platform key named by serial, or under the
+// default key when serial is empty (the only key, or the only PUB_KEY_ID_
+// key). It returns the base64 ciphertext and the serial to send in the
+// Wechatpay-Serial header. The encrypt option of a call does this for you.
+func (c *Client) Encrypt(plaintext, serial string) (ciphertext, usedSerial string, err error) {
+	usedSerial, k, err := c.encryptionKey(serial)
+	if err != nil {
+		return "", "", err
+	}
+	ciphertext, err = rsaenc.Encrypt(k, plaintext)
+	return ciphertext, usedSerial, err
+}
+
+// Decrypt decrypts a sensitive response field that WeChat Pay encrypted
+// with the merchant's public key (RSA-OAEP). It needs Config.PrivateKey to be
+// an *rsa.PrivateKey.
+func (c *Client) Decrypt(ciphertext string) (string, error) {
+	if c.merchant == nil {
+		return "", errors.New("wxpay: Decrypt needs Config.PrivateKey to be an *rsa.PrivateKey")
+	}
+	return rsaenc.Decrypt(c.merchant, ciphertext)
+}

@@ -1,0 +1,577 @@
+package wxpay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+	"github.com/valyala/fasthttp"
+	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/signer"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// prepared is a request ready to be signed and sent.
+type prepared struct {
+	method      string
+	origin      string // scheme://host
+	target      []byte // path and query as sent and signed
+	pathOnly    string // path below the base, for the unsigned-download check
+	body        []byte
+	contentType string
+	headers     [][2]string
+}
+
+type buffers struct {
+	target []byte
+	msg    []byte
+	auth   []byte
+}
+
+var bufPool = sync.Pool{New: func() any {
+	return &buffers{target: make([]byte, 0, 256), msg: make([]byte, 0, 1024), auth: make([]byte, 0, 512)}
+}}
+
+func normMethod(m string) (string, bool) {
+	switch strings.ToUpper(m) {
+	case http.MethodGet:
+		return http.MethodGet, true
+	case http.MethodPost:
+		return http.MethodPost, true
+	case http.MethodPut:
+		return http.MethodPut, true
+	case http.MethodPatch:
+		return http.MethodPatch, true
+	case http.MethodDelete:
+		return http.MethodDelete, true
+	}
+	return "", false
+}
+
+// prepare checks opts against the chain and builds the request.
+func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*prepared, error) {
+	m, ok := normMethod(method)
+	if !ok {
+		return nil, fmt.Errorf("%w: method %q, want GET, POST, PUT, PATCH or DELETE", ErrInvalidOption, method)
+	}
+	p := &prepared{method: m}
+	for k := range opts {
+		if isOptionKey(k) || (ch.origin == "" && hasPlaceholder(ch.tmpl, k)) {
+			continue
+		}
+		return nil, unknownOption(ch, k)
+	}
+
+	// Path.
+	if ch.origin != "" {
+		if !c.allowed[ch.origin] {
+			return nil, fmt.Errorf("%w: %s: signed requests go only to %s", ErrHostNotAllowed, ch.origin, strings.Join(c.allowedList(), ", "))
+		}
+		p.origin = ch.origin
+		target = append(target, '/')
+		target = append(target, ch.tmpl...)
+		p.pathOnly = ch.tmpl
+	} else {
+		p.origin = c.scheme + "://" + c.host
+		target = append(target, c.basePath...)
+		start := len(target)
+		var err error
+		if target, err = expand(target, ch.tmpl, opts); err != nil {
+			return nil, fmt.Errorf("%w (path %s)", err, ch.tmpl)
+		}
+		p.pathOnly = string(target[start:])
+	}
+
+	// Query.
+	if q, ok := opts["query"]; ok && q != nil {
+		vals, err := queryValues(q)
+		if err != nil {
+			return nil, err
+		}
+		if enc := vals.Encode(); enc != "" {
+			if bytes.IndexByte(target, '?') >= 0 {
+				target = append(target, '&')
+			} else {
+				target = append(target, '?')
+			}
+			target = append(target, enc...)
+		}
+	}
+	p.target = target
+
+	// Body.
+	jv, hasJSON := opts["json"]
+	bv, hasBody := opts["body"]
+	if hasJSON && jv == nil {
+		hasJSON = false
+	}
+	if hasBody && bv == nil {
+		hasBody = false
+	}
+	if hasJSON && hasBody {
+		return nil, fmt.Errorf("%w: give json or body, not both", ErrInvalidOption)
+	}
+	if (hasJSON || hasBody) && m == http.MethodGet {
+		return nil, fmt.Errorf("%w: a GET request has no body; put parameters in query", ErrInvalidOption)
+	}
+	if hasJSON {
+		b, err := jsonBody(jv)
+		if err != nil {
+			return nil, err
+		}
+		p.body, p.contentType = b, "application/json"
+	}
+	if hasBody {
+		switch b := bv.(type) {
+		case []byte:
+			p.body = b
+		case string:
+			p.body = []byte(b)
+		default:
+			return nil, fmt.Errorf("%w: body is %T, want []byte or string", ErrInvalidOption, bv)
+		}
+	}
+
+	// Headers.
+	var serial string
+	if hv, ok := opts["headers"]; ok && hv != nil {
+		hs, err := headerList(hv)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			switch http.CanonicalHeaderKey(h[0]) {
+			case "Content-Type":
+				p.contentType = h[1]
+				continue
+			case "Wechatpay-Serial":
+				serial = h[1]
+			}
+			p.headers = append(p.headers, h)
+		}
+	}
+	if hasBody && p.contentType == "" {
+		return nil, fmt.Errorf("%w: a raw body needs its Content-Type in headers", ErrInvalidOption)
+	}
+
+	// Encryption of sensitive fields.
+	if ev, ok := opts["encrypt"]; ok && ev != nil {
+		paths, err := encryptPaths(ev)
+		if err != nil {
+			return nil, err
+		}
+		if len(paths) > 0 {
+			if !hasJSON {
+				return nil, fmt.Errorf("%w: encrypt needs a json body", ErrInvalidOption)
+			}
+			used, key, err := c.encryptionKey(serial)
+			if err != nil {
+				return nil, err
+			}
+			body := append([]byte(nil), p.body...) // never edit the caller's bytes
+			for _, path := range paths {
+				r := gjson.GetBytes(body, path)
+				switch {
+				case !r.Exists():
+					return nil, fmt.Errorf("%w: encrypt: json has no value at %q", ErrInvalidOption, path)
+				case r.Type != gjson.String:
+					return nil, fmt.Errorf("%w: encrypt: value at %q is a %s, want a string", ErrInvalidOption, path, r.Type)
+				case r.Str == "":
+					return nil, fmt.Errorf("%w: encrypt: value at %q is empty", ErrInvalidOption, path)
+				}
+				ct, err := rsaenc.Encrypt(key, r.Str)
+				if err != nil {
+					return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, path, err)
+				}
+				if body, err = sjson.SetBytes(body, path, ct); err != nil {
+					return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, path, err)
+				}
+			}
+			p.body = body
+			if serial == "" {
+				p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
+			}
+		}
+	}
+	return p, nil
+}
+
+func (c *Client) allowedList() []string {
+	l := make([]string, 0, len(c.allowed))
+	for h := range c.allowed {
+		l = append(l, h)
+	}
+	sort.Strings(l)
+	return l
+}
+
+func unknownOption(ch Chain, k string) error {
+	var names []string
+	if ch.origin == "" {
+		placeholders(ch.tmpl, func(n string, _ bool) { names = append(names, n) })
+	}
+	msg := fmt.Sprintf("unknown key %q: not a placeholder of %s", k, ch.String())
+	if len(names) > 0 {
+		msg += " (placeholders: " + strings.Join(names, ", ") + ")"
+	}
+	msg += " nor an option (" + strings.Join(optionKeys[:], ", ") + ")"
+	for _, n := range append(names, optionKeys[:]...) {
+		if closeTo(k, n) {
+			msg += fmt.Sprintf("; did you mean %q?", n)
+			break
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidOption, msg)
+}
+
+// closeTo reports whether a and b differ by one edit or a swap of two
+// neighbouring letters, or only in case.
+func closeTo(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	la, lb := len(a), len(b)
+	if la-lb > 1 || lb-la > 1 {
+		return false
+	}
+	i := 0
+	for i < la && i < lb && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case la == lb:
+		if a[i+1:] == b[i+1:] {
+			return true
+		}
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	case la > lb:
+		return a[i+1:] == b[i:]
+	default:
+		return a[i:] == b[i+1:]
+	}
+}
+
+func jsonBody(v any) ([]byte, error) {
+	var raw []byte
+	switch b := v.(type) {
+	case []byte:
+		raw = b
+	case json.RawMessage:
+		raw = b
+	case string:
+		raw = []byte(b)
+	default:
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("%w: json: %v", ErrInvalidOption, err)
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("%w: json: the %T given is not valid JSON", ErrInvalidOption, v)
+	}
+	return raw, nil
+}
+
+func scalar(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return fmt.Sprint(x), true
+	case fmt.Stringer:
+		return x.String(), true
+	}
+	return "", false
+}
+
+func queryValues(q any) (url.Values, error) {
+	switch m := q.(type) {
+	case url.Values:
+		return m, nil
+	case map[string][]string:
+		return url.Values(m), nil
+	case map[string]string:
+		vals := url.Values{}
+		for k, v := range m {
+			vals.Set(k, v)
+		}
+		return vals, nil
+	case Opts:
+		return queryFromAny(m)
+	case map[string]any:
+		return queryFromAny(m)
+	}
+	return nil, fmt.Errorf("%w: query is %T, want url.Values, map[string]string or Opts", ErrInvalidOption, q)
+}
+
+func queryFromAny(m map[string]any) (url.Values, error) {
+	vals := url.Values{}
+	for k, v := range m {
+		if s, ok := scalar(v); ok {
+			vals.Set(k, s)
+			continue
+		}
+		if ss, ok := v.([]string); ok {
+			vals[k] = ss
+			continue
+		}
+		return nil, fmt.Errorf("%w: query %q is %T, want a string, number or bool", ErrInvalidOption, k, v)
+	}
+	return vals, nil
+}
+
+func headerList(h any) ([][2]string, error) {
+	var out [][2]string
+	add := func(k, v string) error {
+		if k == "" || !validToken(k) {
+			return fmt.Errorf("%w: header name %q is not a valid token", ErrInvalidOption, k)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return fmt.Errorf("%w: header %s value holds a line break", ErrInvalidOption, k)
+		}
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Host", "Content-Length", "Transfer-Encoding", "Connection":
+			return fmt.Errorf("%w: header %s is set by the client and cannot be given", ErrInvalidOption, http.CanonicalHeaderKey(k))
+		}
+		out = append(out, [2]string{k, v})
+		return nil
+	}
+	switch m := h.(type) {
+	case map[string]string:
+		for _, k := range sortedKeys(m) {
+			if err := add(k, m[k]); err != nil {
+				return nil, err
+			}
+		}
+	case http.Header:
+		for _, k := range sortedKeys(m) {
+			for _, v := range m[k] {
+				if err := add(k, v); err != nil {
+					return nil, err
+				}
+			}
+		}
+	case Opts:
+		if err := headerListAny(m, add); err != nil {
+			return nil, err
+		}
+	case map[string]any:
+		if err := headerListAny(m, add); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: headers is %T, want map[string]string, http.Header or Opts", ErrInvalidOption, h)
+	}
+	return out, nil
+}
+
+func headerListAny(m map[string]any, add func(k, v string) error) error {
+	for _, k := range sortedKeys(m) {
+		s, ok := scalar(m[k])
+		if !ok {
+			return fmt.Errorf("%w: header %s is %T, want a string", ErrInvalidOption, k, m[k])
+		}
+		if err := add(k, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func encryptPaths(v any) ([]string, error) {
+	switch p := v.(type) {
+	case string:
+		if p == "" {
+			return nil, nil
+		}
+		return []string{p}, nil
+	case []string:
+		return p, nil
+	case []any:
+		out := make([]string, 0, len(p))
+		for _, x := range p {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: encrypt holds a %T, want gjson paths as strings", ErrInvalidOption, x)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: encrypt is %T, want []string", ErrInvalidOption, v)
+}
+
+// unsignedDownloads are the GET endpoints whose responses WeChat Pay does
+// not sign; their content is checked by digest instead.
+var unsignedDownloads = []string{
+	"v3/billdownload/file",
+	"v3/transferdownload/",
+	"v3/statements",
+	"v3/global/statements",
+	"v3/new-tax-control-fapiao/download",
+	"v3/merchant-service/images/",
+}
+
+func unsigned(method, path string) bool {
+	if method != http.MethodGet {
+		return false
+	}
+	path, _, _ = strings.Cut(path, "?")
+	for _, p := range unsignedDownloads {
+		if strings.HasSuffix(p, "/") {
+			if strings.HasPrefix(path, p) && len(path) > len(p) {
+				return true
+			}
+		} else if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// do signs, sends and checks one call.
+func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	bufs := bufPool.Get().(*buffers)
+	defer bufPool.Put(bufs)
+	p, err := c.prepare(method, ch, opts, bufs.target[:0])
+	if err != nil {
+		return nil, err
+	}
+	bufs.target = p.target[:0]
+	target := string(p.target)
+
+	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
+	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, p.body, c.now().Unix(), string(nonce))
+	if err != nil {
+		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, target, err)
+	}
+	bufs.auth = auth[:0]
+
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	req.Header.DisableNormalizing()
+	req.URI().DisablePathNormalizing = true
+	req.SetRequestURI(p.origin + target)
+	req.Header.SetMethod(p.method)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.SetBytesV("Authorization", auth)
+	for _, h := range p.headers {
+		req.Header.Set(h[0], h[1])
+	}
+	if p.body != nil {
+		req.Header.SetContentType(p.contentType)
+		req.SetBodyRaw(p.body)
+	}
+
+	deadline := time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if ctx.Done() == nil {
+		err = c.hc.DoDeadline(req, resp, deadline)
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- c.hc.DoDeadline(req, resp, deadline) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			go func() {
+				<-done
+				fasthttp.ReleaseRequest(req)
+				fasthttp.ReleaseResponse(resp)
+			}()
+			return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, ctx.Err())
+		}
+	}
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	if err != nil {
+		return nil, transportError(p.method, target, err, ctx)
+	}
+	return c.check(p, target, resp, bufs)
+}
+
+func transportError(method, target string, err error, ctx context.Context) error {
+	switch {
+	case errors.Is(err, fasthttp.ErrTimeout):
+		if ctx.Err() != nil {
+			return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
+		}
+		return fmt.Errorf("wxpay: %s %s: %w (%v)", method, target, context.DeadlineExceeded, err)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return fmt.Errorf("wxpay: %s %s: response body larger than MaxResponseBodySize: %w", method, target, err)
+	}
+	return fmt.Errorf("wxpay: %s %s: %w", method, target, err)
+}
+
+// check turns the fasthttp response into a verified *Response or an error.
+func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs *buffers) (*Response, error) {
+	status := resp.StatusCode()
+	body := append([]byte(nil), resp.Body()...)
+	header := make(http.Header, 12)
+	for k, v := range resp.Header.All() {
+		header.Add(string(k), string(v))
+	}
+	h := verifier.Headers{
+		Timestamp: header.Get(verifier.HeaderTimestamp),
+		Nonce:     header.Get(verifier.HeaderNonce),
+		Signature: header.Get(verifier.HeaderSignature),
+		Serial:    header.Get(verifier.HeaderSerial),
+	}
+	if status < 200 || status > 299 {
+		e := newAPIError(status, header, body)
+		if h.Present() {
+			e.verifyErr = c.verifier.Verify(h, body, bufs.msg[:0])
+			e.Verified = e.verifyErr == nil
+		}
+		return nil, e
+	}
+	r := &Response{StatusCode: status, Header: header, Body: body}
+	if unsigned(p.method, p.pathOnly) {
+		return r, nil
+	}
+	if err := c.verifier.Verify(h, body, bufs.msg[:0]); err != nil {
+		return nil, &VerifyError{Method: p.method, Path: target, StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
+	}
+	r.Verified, r.Serial = true, h.Serial
+	return r, nil
+}

@@ -1,0 +1,26 @@
+// Package wxpay is a client for the WeChat Pay APIv3 (微信支付) that calls any
+// endpoint in one line, in the chain style of wechatpay-php and
+// wechatpay-axios-plugin:
+//
+//	resp, err := client.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{
+//		"out_refund_no": "1217752501201407033233368018",
+//	})
+//	status := resp.Get("status").String()
+//
+// The client fills path placeholders from the options, signs the request
+// (SHA256-RSA2048) over the exact bytes it sends, sends it over a fasthttp
+// transport, verifies WeChat Pay's signature on the response and hands back
+// the raw JSON, to be read with gjson paths or decoded with Unmarshal.
+//
+// Paths can be written as a template ("v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund"),
+// segment by segment (Chain("v3").Chain("ecommerce")...), or as variadic
+// segments in the PHP spelling (Chain("v3", "ecommerce", "refunds",
+// "_refund_id_", "applyAbnormalRefund")); see NormalizeSegment.
+//
+// Errors are values: *APIError for a non-2xx answer (with WeChat Pay's code
+// and message), *VerifyError for a response whose signature fails (matched
+// with errors.Is against ErrBadSignature, ErrClockSkew, ...), and errors
+// wrapping ErrInvalidPath, ErrMissingParam, ErrInvalidOption,
+// ErrHostNotAllowed or ErrInvalidConfig for mistakes caught before anything
+// is sent. No error carries key material or the Authorization header.
+package wxpay

@@ -1,0 +1,137 @@
+package wxpay
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// Errors about what the caller asked for. They are returned before any
+// request leaves the machine, wrapped with a message that names the problem;
+// match them with errors.Is.
+var (
+	// ErrInvalidConfig: New was given a Config it cannot work with.
+	ErrInvalidConfig = errors.New("wxpay: invalid config")
+	// ErrInvalidPath: a chain segment or URL cannot make a request path.
+	ErrInvalidPath = errors.New("wxpay: invalid path")
+	// ErrMissingParam: a path placeholder has no value (or an empty one).
+	ErrMissingParam = errors.New("wxpay: missing path parameter")
+	// ErrInvalidOption: an option key is unknown or its value unusable.
+	ErrInvalidOption = errors.New("wxpay: invalid option")
+	// ErrHostNotAllowed: a full URL names a host the client does not send
+	// signed requests to.
+	ErrHostNotAllowed = errors.New("wxpay: host not allowed")
+)
+
+// Errors about a response that cannot be trusted, aliases of the verifier
+// package's sentinels so callers need import only wxpay. They are wrapped in
+// a *VerifyError.
+var (
+	ErrMissingHeader   = verifier.ErrMissingHeader
+	ErrMalformedHeader = verifier.ErrMalformedHeader
+	ErrClockSkew       = verifier.ErrClockSkew
+	ErrUnknownSerial   = verifier.ErrUnknownSerial
+	ErrBadSignature    = verifier.ErrBadSignature
+	ErrSignatureProbe  = verifier.ErrSignatureProbe
+)
+
+// VerifyError reports a response whose signature did not check out. The
+// response must not be trusted: it may not come from WeChat Pay. Err is one
+// of the verification sentinels (ErrBadSignature, ErrClockSkew, ...).
+type VerifyError struct {
+	Method     string // request method
+	Path       string // request path and query as sent
+	StatusCode int    // status of the untrusted response
+	RequestID  string // Request-ID header of the untrusted response, if any
+	Err        error
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("wxpay: %s %s: response (status %d) not trusted: %v", e.Method, e.Path, e.StatusCode, e.Err)
+}
+
+// Unwrap returns the verification sentinel.
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// APIError is the error for a response with a status other than 2xx. WeChat
+// Pay answers errors with a JSON body {"code":...,"message":...,"detail":...};
+// Code and Message come from it.
+//
+// When the error response carried signature headers, they were checked:
+// Verified reports that they were present and valid. An APIError that is not
+// Verified may not come from WeChat Pay; when its headers were present but
+// failed the check, Unwrap returns the verification error, so
+// errors.Is(err, ErrBadSignature) holds too.
+type APIError struct {
+	StatusCode int
+	Code       string // e.g. "PARAM_ERROR", "SYSTEM_ERROR"
+	Message    string
+	Detail     []byte // the raw "detail" JSON value, if any
+	RequestID  string // the Request-ID header, for WeChat Pay support
+	Body       []byte // the raw response body
+	Header     http.Header
+	Verified   bool
+
+	verifyErr error
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wxpay: %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	if e.verifyErr != nil {
+		b.WriteString(" [unverified: " + e.verifyErr.Error() + "]")
+	}
+	return b.String()
+}
+
+// Unwrap returns the verification error of a response whose signature
+// headers were present but did not verify, or nil.
+func (e *APIError) Unwrap() error { return e.verifyErr }
+
+// Retryable reports whether WeChat Pay says the same request may be sent
+// again unchanged: 500 SYSTEM_ERROR (its documents: retry with the same
+// out_refund_no), 429 FREQUENCY_LIMITED (after slowing down) and 503.
+func (e *APIError) Retryable() bool {
+	switch {
+	case e.StatusCode == http.StatusTooManyRequests,
+		e.StatusCode == http.StatusServiceUnavailable,
+		e.StatusCode == http.StatusInternalServerError && (e.Code == "SYSTEM_ERROR" || e.Code == ""):
+		return true
+	}
+	return false
+}
+
+func newAPIError(status int, header http.Header, body []byte) *APIError {
+	e := &APIError{StatusCode: status, Body: body, Header: header, RequestID: header.Get("Request-Id")}
+	if gjson.ValidBytes(body) {
+		r := gjson.ParseBytes(body)
+		e.Code = r.Get("code").String()
+		e.Message = r.Get("message").String()
+		if d := r.Get("detail"); d.Exists() {
+			e.Detail = []byte(d.Raw)
+		}
+	} else if len(body) > 0 {
+		msg := string(body)
+		if len(msg) > 200 {
+			msg = msg[:200] + "..."
+		}
+		e.Message = strings.ToValidUTF8(msg, "?")
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}

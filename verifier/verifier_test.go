@@ -1,0 +1,104 @@
+package verifier_test
+
+import (
+	"crypto/rsa"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+const serial = "PUB_KEY_ID_0114232134912410000000000000"
+
+func setup(t *testing.T) (*verifier.Verifier, verifier.Headers, []byte) {
+	t.Helper()
+	pub, err := rsaenc.LoadPublicKey("../testdata/platform_pub.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verifier.New(map[string]*rsa.PublicKey{serial: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Now = func() time.Time { return time.Unix(1700000000, 0) }
+	sig, err := os.ReadFile("../testdata/response_signature.b64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := verifier.Headers{Timestamp: "1700000000", Nonce: "NONCE1234567890", Signature: strings.TrimSpace(string(sig)), Serial: serial}
+	return v, h, []byte(`{"status":"PROCESSING"}`)
+}
+
+func TestVerifyGolden(t *testing.T) {
+	v, h, body := setup(t)
+	if err := v.Verify(h, body, nil); err != nil {
+		t.Fatalf("Verify(golden) = %v", err)
+	}
+}
+
+func TestVerifyRejections(t *testing.T) {
+	v, good, body := setup(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*verifier.Headers, *[]byte)
+		want error
+	}{
+		{"no timestamp", func(h *verifier.Headers, _ *[]byte) { h.Timestamp = "" }, verifier.ErrMissingHeader},
+		{"no nonce", func(h *verifier.Headers, _ *[]byte) { h.Nonce = "" }, verifier.ErrMissingHeader},
+		{"no signature", func(h *verifier.Headers, _ *[]byte) { h.Signature = "" }, verifier.ErrMissingHeader},
+		{"no serial", func(h *verifier.Headers, _ *[]byte) { h.Serial = "" }, verifier.ErrMissingHeader},
+		{"probe", func(h *verifier.Headers, _ *[]byte) { h.Signature = "WECHATPAY/SIGNTEST/" + h.Signature }, verifier.ErrSignatureProbe},
+		{"timestamp not a number", func(h *verifier.Headers, _ *[]byte) { h.Timestamp = "17e8" }, verifier.ErrMalformedHeader},
+		{"301 s late", func(h *verifier.Headers, _ *[]byte) { h.Timestamp = "1699999699" }, verifier.ErrClockSkew},
+		{"301 s early", func(h *verifier.Headers, _ *[]byte) { h.Timestamp = "1700000301" }, verifier.ErrClockSkew},
+		{"unknown serial", func(h *verifier.Headers, _ *[]byte) { h.Serial = "PUB_KEY_ID_X" }, verifier.ErrUnknownSerial},
+		{"tampered body", func(_ *verifier.Headers, b *[]byte) { *b = []byte(`{"status":"SUCCESS"}`) }, verifier.ErrBadSignature},
+		{"tampered nonce", func(h *verifier.Headers, _ *[]byte) { h.Nonce += "x" }, verifier.ErrBadSignature},
+		{"signature not base64", func(h *verifier.Headers, _ *[]byte) { h.Signature = "!!!" }, verifier.ErrBadSignature},
+		{"signature too long", func(h *verifier.Headers, _ *[]byte) { h.Signature = strings.Repeat("A", 2000) }, verifier.ErrBadSignature},
+		{"flipped signature", func(h *verifier.Headers, _ *[]byte) {
+			s := []byte(h.Signature)
+			if s[10] == 'A' {
+				s[10] = 'B'
+			} else {
+				s[10] = 'A'
+			}
+			h.Signature = string(s)
+		}, verifier.ErrBadSignature},
+	} {
+		h, b := good, append([]byte(nil), body...)
+		tc.edit(&h, &b)
+		if err := v.Verify(h, b, nil); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Verify = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// exactly 300 s off is still accepted
+	h := good
+	h.Timestamp = "1699999700"
+	if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrBadSignature) {
+		t.Errorf("300 s late: Verify = %v, want the skew check passed (then a bad signature)", err)
+	}
+}
+
+func TestSetKeys(t *testing.T) {
+	v, h, body := setup(t)
+	pub, _ := v.Key(serial)
+	if err := v.SetKeys(map[string]*rsa.PublicKey{"OTHER": pub}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrUnknownSerial) {
+		t.Errorf("after SetKeys without the serial: Verify = %v, want ErrUnknownSerial", err)
+	}
+	if got := v.Serials(); len(got) != 1 || got[0] != "OTHER" {
+		t.Errorf("Serials() = %v", got)
+	}
+	for _, bad := range []map[string]*rsa.PublicKey{{"": pub}, {"X": nil}} {
+		if err := v.SetKeys(bad); err == nil {
+			t.Errorf("SetKeys(%v) succeeded", bad)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+// Package wxpaytest provides a WeChat Pay APIv3 emulator for tests, in the
+// spirit of net/http/httptest.
+//
+// A Server is a real HTTP server on the loopback interface that speaks the
+// WeChat Pay protocol: it checks the WECHATPAY2-SHA256-RSA2048 Authorization
+// of every request (merchant id, certificate serial, timestamp window, nonce
+// replay, signature over the exact request line and body), answers in JSON
+// signed with a platform key in the Wechatpay-* headers, and keeps refunds in
+// memory so that calls have effects that later calls can see.
+//
+//	s := wxpaytest.NewServer()
+//	defer s.Close()
+//	client, err := s.Client() // a *wxpay.Client that trusts the emulator
+//
+// The emulated endpoints are the refund APIs:
+//
+//	POST /v3/refund/domestic/refunds                                  apply for a refund
+//	GET  /v3/refund/domestic/refunds/{out_refund_no}                  query a refund
+//	POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund
+//	POST /v3/ecommerce/refunds/apply                                  e-commerce refund
+//	GET  /v3/ecommerce/refunds/id/{refund_id}?sub_mchid=...
+//	GET  /v3/ecommerce/refunds/out-refund-no/{out_refund_no}?sub_mchid=...
+//	POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund
+//
+// Each validates its body as the WeChat Pay documents say (required fields,
+// enumerations, integer amounts, lengths) and fails the way WeChat Pay does:
+// 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
+// RESOURCE_NOT_EXISTS, with a detail naming the field where that helps.
+//
+// A fresh server holds one refund in the ABNORMAL state, FixtureRefundID
+// (out_refund_no and trade FixtureOutRefundNo, sub-merchant FixtureSubMchID,
+// 888 fen), so that the literal examples of the WeChat Pay documents work
+// verbatim. A refund applied for with an out_refund_no that starts with
+// "ABNORMAL" is created ABNORMAL too; SetRefundStatus moves any refund to
+// another state.
+//
+// Inject makes the next matching requests fail on purpose (an error answer, a
+// delay, a reset connection, a bad or missing response signature, a truncated
+// or oversized body), and Requests records what the server received, so that
+// tests can check how a client behaves when things go wrong.
+package wxpaytest

@@ -1,0 +1,208 @@
+package wxpaytest
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// call is an authenticated request handed to an endpoint.
+type call struct {
+	r      *http.Request
+	params []string       // path parameters, unescaped
+	json   map[string]any // the decoded body of a POST
+}
+
+// endpoint handles one API. It returns the answer (encoded as JSON, status
+// 200) or an error answer.
+type endpoint func(s *Server, c *call) (any, *apiError)
+
+// route is one emulated API: its method and path pattern, where "*" stands
+// for one path segment.
+type route struct {
+	method  string
+	pattern []string
+	handle  endpoint
+}
+
+var routes = []route{
+	{http.MethodPost, []string{"v3", "refund", "domestic", "refunds"}, (*Server).applyRefund},
+	{http.MethodGet, []string{"v3", "refund", "domestic", "refunds", "*"}, (*Server).queryRefund},
+	{http.MethodPost, []string{"v3", "refund", "domestic", "refunds", "*", "apply-abnormal-refund"}, (*Server).applyAbnormalRefund},
+	{http.MethodPost, []string{"v3", "ecommerce", "refunds", "apply"}, (*Server).applyEcommerceRefund},
+	{http.MethodGet, []string{"v3", "ecommerce", "refunds", "id", "*"}, (*Server).queryEcommerceRefundByID},
+	{http.MethodGet, []string{"v3", "ecommerce", "refunds", "out-refund-no", "*"}, (*Server).queryEcommerceRefundByOutRefundNo},
+	{http.MethodPost, []string{"v3", "ecommerce", "refunds", "*", "apply-abnormal-refund"}, (*Server).applyEcommerceAbnormalRefund},
+}
+
+// match finds the route for r. It returns the endpoint and its path
+// parameters, or an error answer: 404 for an unknown path, 405 for a known
+// path with another method.
+func match(r *http.Request) (endpoint, []string, *apiError) {
+	raw := r.URL.EscapedPath()
+	segs := strings.Split(strings.TrimPrefix(raw, "/"), "/")
+	var allowed []string
+	for _, rt := range routes {
+		if len(rt.pattern) != len(segs) {
+			continue
+		}
+		var params []string
+		ok := true
+		for i, p := range rt.pattern {
+			seg, err := url.PathUnescape(segs[i])
+			if err != nil || seg == "" {
+				ok = false
+				break
+			}
+			if p == "*" {
+				params = append(params, seg)
+			} else if p != seg {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		// A literal segment beats a parameter: "apply" is not a refund id.
+		if rt.method == r.Method {
+			return rt.handle, params, nil
+		}
+		allowed = append(allowed, rt.method)
+	}
+	if len(allowed) > 0 {
+		return nil, nil, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			"method "+r.Method+" is not allowed here; use "+strings.Join(allowed, ", "))
+	}
+	return nil, nil, newError(http.StatusNotFound, CodeNotFound, "no such API: "+r.URL.Path)
+}
+
+// serveHTTP runs one request through the emulator: record, fault, route,
+// authenticate, fault, decode, endpoint, answer.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.enter() {
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	defer s.active.Done()
+	s.count.Add(1)
+
+	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	x := &exchange{s: s, w: w, r: r, requestID: randomString(32, hexUC) + "-0"}
+	x.rec = s.record(r, body)
+	x.fault = s.takeFault(r)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			x.fault = nil
+			x.fail(newError(http.StatusInternalServerError, CodeSystemError, "emulator failure while handling the request"))
+		}
+	}()
+
+	if f := x.fault; f != nil && f.Delay > 0 {
+		if !x.wait(f.Delay) {
+			x.s.finishRecord(x.rec, 0)
+			return
+		}
+	}
+	if x.fault != nil && x.fault.Kind == FaultReset {
+		x.reset()
+		return
+	}
+	if readErr != nil {
+		x.fail(invalidRequest("request body could not be read"))
+		return
+	}
+	if len(body) > maxRequestBody {
+		x.fail(invalidRequest("request body is larger than 1 MiB"))
+		return
+	}
+	handle, params, e := match(r)
+	if e != nil {
+		x.fail(e)
+		return
+	}
+	if e := s.authenticate(r, body); e != nil {
+		x.fail(e)
+		return
+	}
+	s.setAuthenticated(x.rec)
+	if x.fault != nil && x.fault.Kind == FaultError {
+		x.fail(faultError(x.fault))
+		return
+	}
+	c := &call{r: r, params: params}
+	if r.Method == http.MethodPost || len(body) > 0 {
+		obj, e := decodeBody(r, body)
+		if e != nil {
+			x.fail(e)
+			return
+		}
+		c.json = obj
+	}
+	v, e := handle(s, c)
+	if e != nil {
+		x.fail(e)
+		return
+	}
+	if x.fault != nil && x.fault.Kind == FaultResetAfterApply {
+		x.reset()
+		return
+	}
+	x.ok(v)
+}
+
+// decodeBody checks the Content-Type of a request with a body and decodes
+// the body as a JSON object, numbers kept exact.
+func decodeBody(r *http.Request, body []byte) (map[string]any, *apiError) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || mt != "application/json" {
+		return nil, newError(http.StatusBadRequest, CodeInvalidRequest,
+			"Content-Type must be application/json, got "+quoteOrEmpty(ct))
+	}
+	if len(body) == 0 {
+		return nil, newError(http.StatusBadRequest, CodeParamError, "request body is empty, want a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, newError(http.StatusBadRequest, CodeParamError, "request body is not valid JSON: "+jsonIssue(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, newError(http.StatusBadRequest, CodeParamError, "request body has data after the JSON value")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, newError(http.StatusBadRequest, CodeParamError, "request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+// jsonIssue describes a JSON syntax error without echoing the body.
+func jsonIssue(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Error() + " at offset " + strconv.FormatInt(se.Offset, 10)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "unexpected end of input"
+	}
+	return "malformed"
+}
+
+func quoteOrEmpty(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return `"` + s + `"`
+}
