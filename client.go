@@ -123,14 +123,18 @@ func New(cfg Config) (*Client, error) {
 			max = DefaultMaxResponseBodySize
 		}
 		c.hc = &fasthttp.Client{
-			Name:                   c.userAgent,
-			ReadTimeout:            c.timeout,
-			WriteTimeout:           c.timeout,
-			MaxIdleConnDuration:    90 * time.Second,
-			MaxConnWaitTimeout:     c.timeout,
-			MaxResponseBodySize:    max,
-			DisablePathNormalizing: true,
-			TLSConfig:              &tls.Config{MinVersion: tls.VersionTLS12},
+			Name:                c.userAgent,
+			ReadTimeout:         c.timeout,
+			WriteTimeout:        c.timeout,
+			MaxIdleConnDuration: 30 * time.Second,
+			// fasthttp would resend an idempotent request on a broken
+			// connection with the same Authorization; a resend must be
+			// re-signed, so it is left to the caller (or a retry policy).
+			MaxIdemponentCallAttempts: 1,
+			MaxConnWaitTimeout:        c.timeout,
+			MaxResponseBodySize:       max,
+			DisablePathNormalizing:    true,
+			TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12},
 			Dial: (&fasthttp.TCPDialer{
 				Concurrency: 1000,
 			}).Dial,

@@ -3,7 +3,7 @@ module github.com/wxpay-chain/wxpay
 go 1.26.8
 
 require (
-	github.com/golang-fips/openssl/v2 v2.0.3 // indirect
+	github.com/golang-fips/openssl/v2 v2.0.3
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/klauspost/compress v1.20.0 // indirect
 	github.com/molecule-man/go-brrr v1.0.1 // indirect

@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wxpay-chain/wxpay/internal/rsabackend"
 )
 
 // Scheme is the authorization scheme WeChat Pay APIv3 expects.
@@ -42,6 +44,9 @@ type Signer struct {
 	serial string
 	key    crypto.Signer
 	rsaKey *rsa.PrivateKey // set when key is an RSA key: the fast path
+	// rsaSK is rsaKey prepared once for the crypto backend (for OpenSSL,
+	// the library's key object), so that Sign does no key conversion.
+	rsaSK *rsabackend.SigningKey
 }
 
 // New returns a Signer for the merchant mchID whose API certificate has the
@@ -74,7 +79,12 @@ func New(mchID, serial string, key crypto.Signer) (*Signer, error) {
 			return nil, errors.New("signer: RSA private key fails validation")
 		}
 		rk.Precompute()
+		sk, err := rsabackend.NewSigningKey(rk)
+		if err != nil {
+			return nil, fmt.Errorf("signer: %w", err)
+		}
 		s.rsaKey = rk
+		s.rsaSK = sk
 	}
 	return s, nil
 }
@@ -147,7 +157,7 @@ func Nonce() string { return string(AppendNonce(make([]byte, 0, NonceLen))) }
 func (s *Signer) Sign(message []byte) ([]byte, error) {
 	digest := sha256.Sum256(message)
 	if s.rsaKey != nil {
-		return signDigest(s.rsaKey, digest[:])
+		return signDigest(s.rsaSK, digest[:])
 	}
 	sig, err := s.key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
@@ -157,9 +167,9 @@ func (s *Signer) Sign(message []byte) ([]byte, error) {
 }
 
 // signDigest signs a SHA-256 digest with the RSA key through the crypto
-// backend in use.
-func signDigest(k *rsa.PrivateKey, digest []byte) ([]byte, error) {
-	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, digest)
+// backend in use (see Backend).
+func signDigest(k *rsabackend.SigningKey, digest []byte) ([]byte, error) {
+	sig, err := k.SignSHA256(digest)
 	if err != nil {
 		return nil, fmt.Errorf("signer: %w", err)
 	}

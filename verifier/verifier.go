@@ -12,7 +12,6 @@
 package verifier
 
 import (
-	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/wxpay-chain/wxpay/internal/rsabackend"
 )
 
 // Header names WeChat Pay signs with.
@@ -208,7 +209,8 @@ func VerifySignature(key *rsa.PublicKey, message []byte, sigB64 string) error {
 }
 
 // verifyDigest checks an RSASSA-PKCS1-v1_5 SHA-256 signature through the
-// crypto backend in use.
+// crypto backend in use (OpenSSL's libcrypto when available, else
+// crypto/rsa; see internal/rsabackend).
 func verifyDigest(key *rsa.PublicKey, digest, sig []byte) error {
-	return rsa.VerifyPKCS1v15(key, crypto.SHA256, digest, sig)
+	return rsabackend.VerifySHA256(key, digest, sig)
 }
