@@ -70,7 +70,13 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 		if isOptionKey(k) || (ch.origin == "" && hasPlaceholder(ch.tmpl, k)) {
 			continue
 		}
-		return nil, unknownOption(ch, k)
+		// report the first unknown key in sorted order, so the error does
+		// not change from run to run
+		for _, k := range sortedKeys(opts) {
+			if !isOptionKey(k) && (ch.origin != "" || !hasPlaceholder(ch.tmpl, k)) {
+				return nil, unknownOption(ch, k)
+			}
+		}
 	}
 
 	// Path.

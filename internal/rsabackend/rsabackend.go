@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -56,14 +57,14 @@ const (
 var (
 	// envSetting is WXPAY_CRYPTO as it was when the package was
 	// initialised.
-	envSetting = os.Getenv(EnvVar)
+	envSetting = strings.ToLower(strings.TrimSpace(os.Getenv(EnvVar)))
 
 	resolveOnce sync.Once
 	current     atomic.Int32 // a backend; set by resolve, then by Use
 	forced      atomic.Bool  // OpenSSL was asked for by name, not by auto
 
-	// configErr is why the backend configured by WXPAY_CRYPTO (or forced
-	// by Use) cannot be honoured; NewSigningKey returns it. Guarded by
+	// configErr is why the backend WXPAY_CRYPTO asks for cannot be
+	// used; NewSigningKey returns it until Use succeeds. Guarded by
 	// configMu.
 	configMu  sync.Mutex
 	configErr error
@@ -134,6 +135,9 @@ func Name() string {
 func Description() string {
 	if active() == opensslBackend {
 		return OpenSSL + " (" + opensslDescription() + ")"
+	}
+	if err := getConfigErr(); err != nil {
+		return Go + " (crypto/rsa; " + err.Error() + ")"
 	}
 	return Go + " (crypto/rsa)"
 }
@@ -286,7 +290,8 @@ func VerifySHA256(pub *rsa.PublicKey, digest, sig []byte) error {
 // go to crypto/rsa, which applies its own limits.
 func opensslSize(pub *rsa.PublicKey) bool {
 	bits := pub.N.BitLen()
-	return bits >= 2048 && bits <= maxBits && pub.E >= 3 && pub.E&1 == 1
+	return pub.N.Sign() > 0 && bits >= 2048 && bits <= maxBits &&
+		pub.E >= 3 && pub.E <= 1<<31-1 && pub.E&1 == 1
 }
 
 // maxBits bounds the key size the OpenSSL paths and the cache key handle.

@@ -1,0 +1,41 @@
+# Targets for developers and CI. `make test` is the test command the README
+# gives; `.ci/run` calls `make ci`, which runs it.
+GO ?= go
+PKGS = ./...
+
+.PHONY: test race vet fmt fuzz bench cover tidy nocgo demo ci
+
+test: vet fmt
+	$(GO) test -race -count=1 $(PKGS)
+
+race:
+	$(GO) test -race -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	@out="$$(gofmt -l . | grep -v '^bench/\|^interop/' || true)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# The crypto/rsa fallback, as a user without cgo gets it.
+nocgo:
+	CGO_ENABLED=0 $(GO) build $(PKGS)
+	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+cover:
+	$(GO) test -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1
+
+# Fails when go.mod or go.sum are not tidy.
+tidy:
+	cp go.mod /tmp/wxpay.go.mod.bak && cp go.sum /tmp/wxpay.go.sum.bak
+	$(GO) mod tidy
+	@if ! cmp -s go.mod /tmp/wxpay.go.mod.bak || ! cmp -s go.sum /tmp/wxpay.go.sum.bak; then \
+		echo "go.mod/go.sum were not tidy"; cp /tmp/wxpay.go.mod.bak go.mod; cp /tmp/wxpay.go.sum.bak go.sum; exit 1; fi
+
+demo:
+	$(GO) run ./cmd/wxpay demo
+
+ci: test nocgo tidy demo

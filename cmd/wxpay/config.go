@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/rsaenc"
+)
+
+// The environment variables credentials are read from. A config file in
+// env style uses the same names.
+const (
+	envMchID      = "WXPAY_MCHID"
+	envSerial     = "WXPAY_SERIAL"
+	envPrivateKey = "WXPAY_PRIVATE_KEY"
+	envCerts      = "WXPAY_CERTS"
+	envAPIv3Key   = "WXPAY_APIV3_KEY"
+	envBaseURL    = "WXPAY_BASE_URL"
+)
+
+var envNames = []string{envMchID, envSerial, envPrivateKey, envCerts, envAPIv3Key, envBaseURL}
+
+// fileConfig is the JSON config file, the format wxpay emulator writes:
+//
+//	{"mchid": "...", "serial": "...", "private_key": "apiclient_key.pem",
+//	 "certs": {"PUB_KEY_ID_...": "PUB_KEY_ID_....pem"},
+//	 "apiv3_key": "...", "base_url": "http://127.0.0.1:8090/"}
+//
+// Relative paths are relative to the directory of the file.
+type fileConfig struct {
+	MchID      string            `json:"mchid"`
+	Serial     string            `json:"serial"`
+	PrivateKey string            `json:"private_key"`
+	Certs      map[string]string `json:"certs"`
+	APIv3Key   string            `json:"apiv3_key"`
+	BaseURL    string            `json:"base_url"`
+
+	dir    string // paths are relative to it
+	source string // where the settings came from, for messages
+}
+
+// loadConfig reads the credentials from the file at path, or from the
+// environment when path is empty, and loads the keys they name. Errors name
+// the setting and the file but never a key or the APIv3 key.
+func (m *Main) loadConfig(cmd, path string) (wxpay.Config, error) {
+	var fc *fileConfig
+	var err error
+	if path != "" {
+		fc, err = readConfigFile(path)
+	} else {
+		fc, err = m.envConfig(cmd)
+	}
+	if err != nil {
+		return wxpay.Config{}, err
+	}
+	return fc.build(cmd)
+}
+
+// readConfigFile reads a JSON or env-style config file.
+func readConfigFile(path string) (*fileConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	fc := &fileConfig{dir: filepath.Dir(path), source: path}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(t))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(fc); err != nil {
+			return nil, fmt.Errorf("config %s: not a wxpay JSON config: %v", path, jsonProblem(err))
+		}
+		return fc, nil
+	}
+	vars, err := parseEnvFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %v", path, err)
+	}
+	if err := fc.fromVars(func(k string) string { return vars[k] }); err != nil {
+		return nil, fmt.Errorf("config %s: %v", path, err)
+	}
+	return fc, nil
+}
+
+// jsonProblem describes a JSON decoding error without quoting the input.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s is a JSON %s, want %s", te.Field, te.Value, te.Type)
+	}
+	return err.Error() // e.g. `json: unknown field "x"`
+}
+
+// parseEnvFile reads KEY=VALUE lines; blank lines and lines starting with
+// '#' are skipped, "export " is allowed, and a value may be quoted.
+func parseEnvFile(data []byte) (map[string]string, error) {
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("line %d: want KEY=VALUE", n)
+		}
+		if !isEnvName(k) {
+			return nil, fmt.Errorf("line %d: unknown setting %q (want one of %s)", n, k, strings.Join(envNames, ", "))
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		vars[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return vars, nil
+}
+
+func isEnvName(k string) bool {
+	for _, n := range envNames {
+		if k == n {
+			return true
+		}
+	}
+	return false
+}
+
+// envConfig reads the settings from the environment.
+func (m *Main) envConfig(cmd string) (*fileConfig, error) {
+	set := false
+	for _, n := range envNames {
+		if m.getenv(n) != "" {
+			set = true
+		}
+	}
+	if !set {
+		return nil, usagef(cmd, "no credentials: give --config FILE, or set %s, %s, %s and %s", envMchID, envSerial, envPrivateKey, envCerts)
+	}
+	fc := &fileConfig{source: "the environment"}
+	if err := fc.fromVars(m.getenv); err != nil {
+		return nil, err
+	}
+	return fc, nil
+}
+
+// fromVars fills fc from WXPAY_* variables.
+func (fc *fileConfig) fromVars(get func(string) string) error {
+	fc.MchID = get(envMchID)
+	fc.Serial = get(envSerial)
+	fc.PrivateKey = get(envPrivateKey)
+	fc.APIv3Key = get(envAPIv3Key)
+	fc.BaseURL = get(envBaseURL)
+	if s := get(envCerts); s != "" {
+		fc.Certs = map[string]string{}
+		for _, pair := range strings.Split(s, ",") {
+			pair = strings.TrimSpace(pair)
+			if pair == "" {
+				continue
+			}
+			id, p, ok := strings.Cut(pair, "=")
+			if !ok || strings.TrimSpace(id) == "" || strings.TrimSpace(p) == "" {
+				return fmt.Errorf("%s: want id=path pairs separated by commas", envCerts)
+			}
+			fc.Certs[strings.TrimSpace(id)] = strings.TrimSpace(p)
+		}
+	}
+	return nil
+}
+
+// build checks the settings and loads the keys.
+func (fc *fileConfig) build(cmd string) (wxpay.Config, error) {
+	var missing []string
+	if fc.MchID == "" {
+		missing = append(missing, "mchid ("+envMchID+")")
+	}
+	if fc.Serial == "" {
+		missing = append(missing, "serial ("+envSerial+")")
+	}
+	if fc.PrivateKey == "" {
+		missing = append(missing, "private_key ("+envPrivateKey+")")
+	}
+	if len(fc.Certs) == 0 {
+		missing = append(missing, "certs ("+envCerts+")")
+	}
+	if len(missing) > 0 {
+		return wxpay.Config{}, usagef(cmd, "config from %s lacks %s", fc.source, strings.Join(missing, ", "))
+	}
+	key, err := fc.privateKey()
+	if err != nil {
+		return wxpay.Config{}, err
+	}
+	certs := make(map[string]*rsa.PublicKey, len(fc.Certs))
+	ids := make([]string, 0, len(fc.Certs))
+	for id := range fc.Certs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		pub, err := rsaenc.LoadPublicKey(fc.path(fc.Certs[id]))
+		if err != nil {
+			return wxpay.Config{}, fmt.Errorf("config from %s: certs[%s]: %v", fc.source, id, err)
+		}
+		certs[id] = pub
+	}
+	return wxpay.Config{
+		MchID:      fc.MchID,
+		Serial:     fc.Serial,
+		PrivateKey: key,
+		Certs:      certs,
+		APIv3Key:   fc.APIv3Key,
+		BaseURL:    fc.BaseURL,
+	}, nil
+}
+
+// privateKey loads the merchant key from its file, or from the PEM text
+// itself when the setting holds one.
+func (fc *fileConfig) privateKey() (*rsa.PrivateKey, error) {
+	if strings.HasPrefix(strings.TrimSpace(fc.PrivateKey), "-----BEGIN") {
+		k, err := rsaenc.ParsePrivateKey([]byte(fc.PrivateKey))
+		if err != nil {
+			return nil, fmt.Errorf("config from %s: private_key: %v", fc.source, err)
+		}
+		return k, nil
+	}
+	k, err := rsaenc.LoadPrivateKey(fc.path(fc.PrivateKey))
+	if err != nil {
+		return nil, fmt.Errorf("config from %s: private_key: %v", fc.source, err)
+	}
+	return k, nil
+}
+
+// path resolves p against the directory of the config file.
+func (fc *fileConfig) path(p string) string {
+	if fc.dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(fc.dir, p)
+}
