@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -32,6 +33,12 @@ type Client struct {
 	host     string // host[:port] of BaseURL
 	basePath string // path of BaseURL, always ending in '/'
 	allowed  map[string]bool
+
+	backup        string // scheme://host of the backup, "" when failover is off
+	failoverFor   time.Duration
+	failoverUntil atomic.Int64 // unix nanoseconds; requests go to backup before it
+	retry         *RetryPolicy
+	limiter       *limiter
 
 	hc        *fasthttp.Client
 	timeout   time.Duration
@@ -116,6 +123,22 @@ func New(cfg Config) (*Client, error) {
 	if err := c.setBase(base); err != nil {
 		return nil, bad("BaseURL: %v", err)
 	}
+	if err := c.setBackup(cfg, base); err != nil {
+		return nil, bad("BackupURL: %v", err)
+	}
+	if cfg.Retry != nil {
+		r := *cfg.Retry
+		if r.MaxAttempts < 0 || r.MinWait < 0 || r.MaxWait < 0 {
+			return nil, bad("Retry: negative MaxAttempts or wait")
+		}
+		c.retry = &r
+	}
+	if cfg.RateLimit < 0 || cfg.RateBurst < 0 {
+		return nil, bad("RateLimit and RateBurst must not be negative")
+	}
+	if cfg.RateLimit > 0 {
+		c.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
 	c.hc = cfg.Transport
 	if c.hc == nil {
 		max := cfg.MaxResponseBodySize
@@ -175,6 +198,53 @@ func (c *Client) setBase(raw string) error {
 		c.allowed["https://api2.mch.weixin.qq.com"] = true
 	}
 	return nil
+}
+
+// setBackup works out the backup origin, if failover is on.
+func (c *Client) setBackup(cfg Config, base string) error {
+	c.failoverFor = cfg.FailoverFor
+	if c.failoverFor <= 0 {
+		c.failoverFor = DefaultFailoverFor
+	}
+	if cfg.DisableFailover {
+		return nil
+	}
+	raw := cfg.BackupURL
+	if raw == "" {
+		if base != DefaultBaseURL && strings.TrimSuffix(base, "/") != strings.TrimSuffix(DefaultBaseURL, "/") {
+			return nil
+		}
+		raw = BackupBaseURL
+	}
+	b := &Client{}
+	if err := b.setBase(raw); err != nil {
+		return err
+	}
+	if b.basePath != c.basePath {
+		return fmt.Errorf("path %q differs from BaseURL's %q", b.basePath, c.basePath)
+	}
+	c.backup = b.scheme + "://" + b.host
+	if c.backup == c.scheme+"://"+c.host {
+		return errors.New("same as BaseURL")
+	}
+	for h := range b.allowed {
+		c.allowed[h] = true
+	}
+	return nil
+}
+
+// pickOrigin returns where the next attempt goes: the backup while a
+// failover is in force, else the primary.
+func (c *Client) pickOrigin() string {
+	if until := c.failoverUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return c.backup
+	}
+	return c.scheme + "://" + c.host
+}
+
+// failOver sends requests to the backup for the next FailoverFor.
+func (c *Client) failOver() {
+	c.failoverUntil.Store(time.Now().Add(c.failoverFor).UnixNano())
 }
 
 func isLoopback(host string) bool {

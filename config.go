@@ -50,12 +50,39 @@ type Config struct {
 	// UserAgent is sent with every request. If empty, DefaultUserAgent is
 	// used.
 	UserAgent string
+	// Retry, if set, makes calls retry what WeChat Pay says may be retried
+	// (see RetryPolicy). If nil, every call is sent once.
+	Retry *RetryPolicy
+	// BackupURL is where requests go while the primary cannot be reached.
+	// If empty and BaseURL is the default, BackupBaseURL is used; for any
+	// other BaseURL failover is off unless BackupURL is set. It must have
+	// the same path as BaseURL.
+	BackupURL string
+	// DisableFailover keeps every request on BaseURL.
+	DisableFailover bool
+	// FailoverFor is how long requests stay on the backup after the primary
+	// failed to answer at the connection level; then they go back to the
+	// primary. If zero, DefaultFailoverFor is used.
+	FailoverFor time.Duration
+	// RateLimit, if positive, caps the requests the client sends per
+	// second (every attempt counts), so that a batch job stays under
+	// WeChat Pay's limits (150 qps for abnormal refunds, 6 qps for
+	// erroneous refund requests) instead of tripping FREQUENCY_LIMITED.
+	RateLimit float64
+	// RateBurst is how many requests may leave at once under RateLimit. If
+	// zero, 1.
+	RateBurst int
+
 	// Transport is the fasthttp client requests are sent with. If nil, a
 	// client with keep-alive connections, TLS 1.2 or later with certificate
 	// verification, and the timeouts above is used. A Transport given here
 	// should not follow redirects or normalise paths.
 	Transport *fasthttp.Client
 }
+
+// DefaultFailoverFor is how long requests stay on the backup domain when
+// Config.FailoverFor is zero.
+const DefaultFailoverFor = time.Minute
 
 // DefaultTimeout is the per-call timeout when Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second

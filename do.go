@@ -470,7 +470,8 @@ func unsigned(method, path string) bool {
 	return false
 }
 
-// do signs, sends and checks one call.
+// do signs, sends and checks one call, retrying it as the client's
+// RetryPolicy allows.
 func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -483,7 +484,58 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	}
 	bufs.target = p.target[:0]
 	target := string(p.target)
+	failover := ch.origin == "" && c.backup != ""
 
+	max := c.retry.attempts()
+	attempt := 1
+	for ; ; attempt++ {
+		if c.limiter != nil {
+			if err = c.limiter.wait(ctx); err != nil {
+				break
+			}
+		}
+		origin := p.origin
+		if failover {
+			origin = c.pickOrigin()
+		}
+		var resp *Response
+		resp, err = c.attempt(ctx, p, origin, target, bufs)
+		if err == nil {
+			resp.Attempts = attempt
+			return resp, nil
+		}
+		var netErr *NetworkError
+		if failover && origin == p.origin && errors.As(err, &netErr) {
+			c.failOver()
+		}
+		if attempt >= max {
+			break
+		}
+		retry, cerr := c.retry.check(ctx, attempt, err)
+		if cerr != nil {
+			err = cerr
+			break
+		}
+		if !retry {
+			break
+		}
+		wait := c.retry.wait(attempt, err)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			break
+		}
+		if !sleep(ctx, wait) {
+			break
+		}
+	}
+	if attempt > 1 {
+		return nil, &RetryError{Attempts: attempt, Err: err}
+	}
+	return nil, err
+}
+
+// attempt signs the prepared request afresh, sends it to origin and checks
+// the answer.
+func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string, bufs *buffers) (*Response, error) {
 	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
 	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, p.body, c.now().Unix(), string(nonce))
 	if err != nil {
@@ -495,7 +547,7 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	resp := fasthttp.AcquireResponse()
 	req.Header.DisableNormalizing()
 	req.URI().DisablePathNormalizing = true
-	req.SetRequestURI(p.origin + target)
+	req.SetRequestURI(origin + target)
 	req.Header.SetMethod(p.method)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -531,22 +583,21 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	if err != nil {
-		return nil, transportError(p.method, target, err, ctx)
+		return nil, transportError(ctx, p.method, origin, target, err)
 	}
 	return c.check(p, target, resp, bufs)
 }
 
-func transportError(method, target string, err error, ctx context.Context) error {
+func transportError(ctx context.Context, method, origin, target string, err error) error {
 	switch {
-	case errors.Is(err, fasthttp.ErrTimeout):
-		if ctx.Err() != nil {
-			return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
-		}
-		return fmt.Errorf("wxpay: %s %s: %w (%v)", method, target, context.DeadlineExceeded, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return fmt.Errorf("wxpay: %s %s: response body larger than MaxResponseBodySize: %w", method, target, err)
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}
-	return fmt.Errorf("wxpay: %s %s: %w", method, target, err)
+	return &NetworkError{Method: method, Path: target, Host: origin, Err: err}
 }
 
 // check turns the fasthttp response into a verified *Response or an error.

@@ -19,6 +19,9 @@ type Response struct {
 	Verified bool
 	// Serial is the platform key serial the response was verified with.
 	Serial string
+	// Attempts is how many attempts the call took (more than 1 only with a
+	// RetryPolicy).
+	Attempts int
 }
 
 // Get returns the value at path in the JSON body, in gjson path syntax

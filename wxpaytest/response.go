@@ -42,8 +42,6 @@ type errorDetail struct {
 	Location string `json:"location"`
 }
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
 // newError returns an error answer without detail.
 func newError(status int, code, message string) *apiError {
 	return &apiError{status: status, Code: code, Message: message}

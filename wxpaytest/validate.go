@@ -30,12 +30,6 @@ func (f fields) get(name string) (any, bool) {
 	return v, true
 }
 
-// has reports whether member name is present and not null.
-func (f fields) has(name string) bool {
-	_, ok := f.get(name)
-	return ok
-}
-
 // shortValue returns v for an error detail, or nil when it is too long to
 // be worth echoing.
 func shortValue(v any) any {

@@ -8,12 +8,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/wxpay-chain/wxpay"
 )
 
@@ -37,7 +40,7 @@ type CallCommand struct {
 }
 
 // optionalString is a string flag that remembers whether it was given, so
-// that -d ” is an error rather than no body.
+// that an empty -d is an error rather than no body.
 type optionalString struct {
 	value string
 	set   bool
@@ -274,7 +277,7 @@ func (c *CallCommand) print(resp *wxpay.Response) error {
 		}
 		if r.Raw != "" && (r.IsObject() || r.IsArray()) {
 			writePretty(&out, []byte(r.Raw))
-		} else if r.Type.String() == "String" {
+		} else if r.Type == gjson.String {
 			out.WriteString(r.Str + "\n")
 		} else {
 			out.WriteString(r.Raw + "\n")
@@ -306,18 +309,7 @@ func writePretty(w *bytes.Buffer, body []byte) {
 	w.WriteByte('\n')
 }
 
-func sortedKeys(h http.Header) []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
+func sortedKeys(h http.Header) []string { return slices.Sorted(maps.Keys(h)) }
 
 // methodName returns the HTTP method for a METHOD argument, in any case.
 func methodName(s string) (string, bool) {

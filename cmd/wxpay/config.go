@@ -73,9 +73,7 @@ func readConfigFile(path string) (*fileConfig, error) {
 	}
 	fc := &fileConfig{dir: filepath.Dir(path), source: path}
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(t))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(fc); err != nil {
+		if err := json.Unmarshal(t, fc); err != nil {
 			return nil, fmt.Errorf("config %s: not a wxpay JSON config: %v", path, jsonProblem(err))
 		}
 		return fc, nil
@@ -100,7 +98,7 @@ func jsonProblem(err error) string {
 	case errors.As(err, &te):
 		return fmt.Sprintf("%s is a JSON %s, want %s", te.Field, te.Value, te.Type)
 	}
-	return err.Error() // e.g. `json: unknown field "x"`
+	return err.Error()
 }
 
 // parseEnvFile reads KEY=VALUE lines; blank lines and lines starting with

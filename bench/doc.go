@@ -1,0 +1,2 @@
+// Package bench compares wxpay with the other Go WeChat Pay SDKs.
+package bench

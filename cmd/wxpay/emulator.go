@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/wxpay-chain/wxpay/wxpaytest"
+)
+
+// defaultEmulatorAddr is where "wxpay emulator" listens by default.
+const defaultEmulatorAddr = "127.0.0.1:8090"
+
+// EmulatorCommand is "wxpay emulator": the WeChat Pay emulator as a
+// standalone server, with its keys and a config file written to a directory.
+type EmulatorCommand struct {
+	m    *Main
+	addr string
+	dir  string
+
+	// ready, when set, is called once the server is listening and the
+	// files are written, with the server's base URL and the config file.
+	ready func(url, config string)
+}
+
+// Run serves the emulator until ctx is done (SIGINT or SIGTERM).
+func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.addr, "addr", defaultEmulatorAddr, "")
+	fs.StringVar(&c.dir, "dir", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(c.m.Stdout, emulatorUsage)
+			return errHelp
+		}
+		return usagef("emulator", "%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("emulator", "unexpected argument %q", fs.Arg(0))
+	}
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return usagef("emulator", "--addr %q: want host:port", c.addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("emulator", "--addr %q: the emulator listens on a loopback address only (127.0.0.1, ::1 or localhost)", c.addr)
+	}
+
+	dir, temp := c.dir, false
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "wxpay-emulator-"); err != nil {
+			return err
+		}
+		temp = true
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if temp {
+		defer os.RemoveAll(dir)
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+
+	srv := wxpaytest.NewUnstartedServer()
+	srv.Addr = c.addr
+	if err := srv.StartErr(); err != nil {
+		return err
+	}
+	defer srv.Close()
+	files, err := writeEmulatorFiles(srv, dir)
+	if err != nil {
+		return err
+	}
+	c.printHowTo(srv, files, temp)
+	if c.ready != nil {
+		c.ready(srv.URL, files.config)
+	}
+	<-ctx.Done()
+	fmt.Fprintf(c.m.Stderr, "wxpay emulator: stopped after %d requests\n", srv.RequestCount())
+	return nil
+}
+
+// printHowTo tells the user how to point a client at the server. It prints
+// paths and identities, never a key.
+func (c *EmulatorCommand) printHowTo(srv *wxpaytest.Server, f *emulatorFiles, temp bool) {
+	w := c.m.Stdout
+	fmt.Fprintf(w, "WeChat Pay emulator listening on %s\n\n", srv.URL)
+	fmt.Fprintf(w, "Merchant %s, certificate serial %s; WeChat Pay key %s.\n", srv.MchID, srv.MerchantSerial, strings.Join(f.serials(), ", "))
+	fmt.Fprintf(w, "Keys and config written to %s", f.dir)
+	if temp {
+		fmt.Fprint(w, " (removed on exit)")
+	}
+	fmt.Fprint(w, ".\n\nTry:\n\n")
+	fmt.Fprintf(w, "\twxpay --config %s get 'v3/refund/domestic/refunds/{out_refund_no}' \\\n\t\tout_refund_no=%s sub_mchid=%s\n\n",
+		shellQuote(f.config), wxpaytest.FixtureOutRefundNo, wxpaytest.FixtureSubMchID)
+	fmt.Fprint(w, "or set the environment (the APIv3 key is in the config file):\n\n")
+	fmt.Fprintf(w, "\texport %s=%s\n", envMchID, srv.MchID)
+	fmt.Fprintf(w, "\texport %s=%s\n", envSerial, srv.MerchantSerial)
+	fmt.Fprintf(w, "\texport %s=%s\n", envPrivateKey, shellQuote(f.privateKey))
+	var certs []string
+	for _, s := range f.serials() {
+		certs = append(certs, s+"="+f.certs[s])
+	}
+	fmt.Fprintf(w, "\texport %s=%s\n", envCerts, shellQuote(strings.Join(certs, ",")))
+	fmt.Fprintf(w, "\texport %s=%s\n\n", envBaseURL, srv.URL)
+	fmt.Fprintf(w, "A refund in the ABNORMAL state is ready: refund_id %s, out_refund_no %s.\n", wxpaytest.FixtureRefundID, wxpaytest.FixtureOutRefundNo)
+	fmt.Fprintf(w, "Refunds whose out_refund_no starts with %s are created ABNORMAL.\n", wxpaytest.AbnormalPrefix)
+	fmt.Fprint(w, "Stop with Ctrl-C.\n")
+}
+
+// emulatorFiles are the files written for a client of the emulator.
+type emulatorFiles struct {
+	dir        string
+	config     string            // wxpay.json
+	privateKey string            // apiclient_key.pem
+	certs      map[string]string // serial -> public key file
+}
+
+func (f *emulatorFiles) serials() []string {
+	s := make([]string, 0, len(f.certs))
+	for k := range f.certs {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=,:@+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+const emulatorUsage = `Usage: wxpay emulator [--addr ADDR] [--dir DIR]
+
+Serves the WeChat Pay emulator until interrupted (Ctrl-C, SIGTERM). The
+emulator checks each request's signature, keeps refunds in memory and
+signs its answers, as WeChat Pay does, for the refund APIs:
+
+	POST v3/refund/domestic/refunds
+	GET  v3/refund/domestic/refunds/{out_refund_no}
+	POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund
+	POST v3/ecommerce/refunds/apply
+	GET  v3/ecommerce/refunds/id/{refund_id}?sub_mchid=...
+	GET  v3/ecommerce/refunds/out-refund-no/{out_refund_no}?sub_mchid=...
+	POST v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund
+
+Fresh keys are made at each start and written to DIR: the merchant private
+key (apiclient_key.pem), the WeChat Pay public keys (<serial>.pem) and a
+config file (wxpay.json) for "wxpay --config". The command prints how to
+use them.
+
+Flags:
+
+	--addr ADDR   listen on ADDR, a loopback address (default 127.0.0.1:8090)
+	--dir DIR     write the keys and config to DIR (default: a new temporary
+	              directory, removed on exit)
+
+Try: wxpay emulator --dir /tmp/wxpay
+     then, in another terminal: wxpay --config /tmp/wxpay/wxpay.json get \
+       'v3/refund/domestic/refunds/{out_refund_no}' out_refund_no=1217752501201407033233368018
+`

@@ -1,0 +1,58 @@
+package wxpaytest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// FuzzEndpoints feeds arbitrary bodies to every POST endpoint behind
+// authentication: each must answer 200 or a JSON error, never panic.
+func FuzzEndpoints(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `[]`, `null`, `{"amount":null}`, `{"amount":{"from":[null,1,{}]}}`,
+		`{"out_refund_no":"x","transaction_id":"1","amount":{"refund":1,"total":1,"currency":"CNY"}}`,
+		`{"out_refund_no":"x","type":"USER_BANK_CARD","bank_type":"ICBC_DEBIT","bank_account":"AAAA","real_name":"` + strings.Repeat("A", 2000) + `"}`,
+		`{"amount":{"refund":1e400,"total":-1}}`, `{"goods_detail":[{"unit_price":"1"}]}`,
+	} {
+		f.Add(seed)
+	}
+	testKeys(f)
+	s := NewUnstartedServer()
+	s.MerchantKey = merchantKey
+	s.Platform = []PlatformKey{{Serial: DefaultPlatformSerial, Key: platformKey}}
+	if err := s.StartErr(); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(s.Close)
+	paths := []string{
+		refundsPath, ecommerceApplyPath, partnerAbnormalPath, ecommerceAbnormalPath,
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, path := range paths {
+			r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set(verifier.HeaderSerial, DefaultPlatformSerial)
+			c := &call{r: r}
+			ep, params, e := match(r)
+			if e != nil {
+				t.Fatalf("match %s: %v", path, e.Message)
+			}
+			c.params = params
+			obj, e := decodeBody(r, []byte(body))
+			if e != nil {
+				if e.status != 400 {
+					t.Fatalf("decode: status %d", e.status)
+				}
+				continue
+			}
+			c.json = obj
+			if _, e := ep(s, c); e != nil && (e.status < 400 || e.Code == "" || e.Message == "") {
+				t.Fatalf("%s: bad error answer %+v", path, e)
+			}
+		}
+	})
+}
