@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -122,10 +123,10 @@ func (ch Chain) withURL(raw string) Chain {
 	if target[0] != '/' {
 		return fail("no path")
 	}
-	path, query, hasQuery := strings.Cut(target, "?")
+	path, _, hasQuery := strings.Cut(target, "?")
 	for _, seg := range strings.Split(path[1:], "/") {
-		if seg == "." || seg == ".." {
-			return fail("dot segments are not allowed")
+		if u, err := url.PathUnescape(seg); err != nil || u == "." || u == ".." {
+			return fail("dot segments and bad escapes are not allowed")
 		}
 	}
 	for i := 0; i < len(target); i++ {
@@ -134,7 +135,6 @@ func (ch Chain) withURL(raw string) Chain {
 			return fail(fmt.Sprintf("character %q cannot appear in a URL", rune(c)))
 		}
 	}
-	_ = query
 	ch.origin = strings.ToLower(scheme) + "://" + strings.ToLower(host)
 	ch.tmpl = target[1:]
 	ch.query = hasQuery

@@ -2,6 +2,7 @@ package wxpay
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -36,6 +37,9 @@ func appendSegment(dst []byte, seg string) ([]byte, error) {
 		return dst, pathErr(seg, "empty segment")
 	case ".", "..":
 		return dst, pathErr(seg, "dot segments are not allowed")
+	}
+	if u, err := url.PathUnescape(seg); err == nil && (u == "." || u == "..") {
+		return dst, pathErr(seg, "dot segments are not allowed, encoded or not")
 	}
 	if n := len(seg); n >= 2 {
 		if (seg[0] == '_' && seg[n-1] == '_') || (seg[0] == '$' && seg[n-1] == '$') {

@@ -51,7 +51,7 @@ func TestNormalizeSegment(t *testing.T) {
 func TestNormalizeSegmentErrors(t *testing.T) {
 	for _, in := range []string{
 		"", ".", "..", "a b", "a?b", "a#b", "退款", "a\x00", "a/b", "%zz", "%4", "{}", "{a", "<a", "__", "$$",
-		"{a-b}", "{json}", "_query_", "{+}", "a\\b", "a\"b",
+		"%2e%2E", "%2E", ".%2e", "{a-b}", "{json}", "_query_", "{+}", "a\\b", "a\"b",
 	} {
 		got, err := NormalizeSegment(in)
 		if !errors.Is(err, ErrInvalidPath) {

@@ -71,7 +71,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "    FAILED: %v\n", err)
 			continue
 		}
-		fmt.Fprintf(w, "    HTTP %d in %v, signature verified with %s\n", resp.StatusCode, time.Since(start).Round(time.Millisecond), resp.Serial)
+		fmt.Fprintf(w, "    %d %s, signature verified with %s (%v)\n", resp.StatusCode, http.StatusText(resp.StatusCode), resp.Serial, time.Since(start).Round(time.Millisecond))
 		var line []string
 		for _, p := range st.show {
 			line = append(line, p+"="+resp.Get(p).String())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -72,14 +73,22 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 
 	srv := wxpaytest.NewUnstartedServer()
 	srv.Addr = c.addr
+	reused, err := reuseKeys(srv, dir)
+	if err != nil {
+		return err
+	}
 	if err := srv.StartErr(); err != nil {
 		return err
 	}
 	defer srv.Close()
-	files, err := writeEmulatorFiles(srv, dir)
+	if err := srv.WriteFiles(dir); err != nil {
+		return err
+	}
+	files, err := readEmulatorFiles(dir)
 	if err != nil {
 		return err
 	}
+	files.reused = reused
 	c.printHowTo(srv, files, temp)
 	if c.ready != nil {
 		c.ready(srv.URL, files.config)
@@ -96,8 +105,11 @@ func (c *EmulatorCommand) printHowTo(srv *wxpaytest.Server, f *emulatorFiles, te
 	fmt.Fprintf(w, "WeChat Pay emulator listening on %s\n\n", srv.URL)
 	fmt.Fprintf(w, "Merchant %s, certificate serial %s; WeChat Pay key %s.\n", srv.MchID, srv.MerchantSerial, strings.Join(f.serials(), ", "))
 	fmt.Fprintf(w, "Keys and config written to %s", f.dir)
-	if temp {
+	switch {
+	case temp:
 		fmt.Fprint(w, " (removed on exit)")
+	case f.reused:
+		fmt.Fprint(w, " (the keys of the previous run, kept)")
 	}
 	fmt.Fprint(w, ".\n\nTry:\n\n")
 	fmt.Fprintf(w, "\twxpay --config %s get 'v3/refund/domestic/refunds/{out_refund_no}' \\\n\t\tout_refund_no=%s sub_mchid=%s\n\n",
@@ -123,6 +135,42 @@ type emulatorFiles struct {
 	config     string            // wxpay.json
 	privateKey string            // apiclient_key.pem
 	certs      map[string]string // serial -> public key file
+	reused     bool              // the keys were those of an earlier run
+}
+
+// reuseKeys gives srv the keys an earlier run wrote to dir, if any, so that
+// clients set up then still work. A dir holding a config or merchant key
+// that the emulator did not write is refused: it may hold real credentials,
+// which must not be overwritten.
+func reuseKeys(srv *wxpaytest.Server, dir string) (bool, error) {
+	found := false
+	for _, name := range []string{wxpaytest.ConfigFile, wxpaytest.MerchantKeyFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			found = true
+		}
+	}
+	if !found {
+		return false, nil
+	}
+	if err := srv.ReadFiles(dir); err != nil {
+		return false, fmt.Errorf("%s holds a %s or %s the emulator cannot reuse (%v); give an empty --dir: the emulator does not overwrite credentials it did not write",
+			dir, wxpaytest.ConfigFile, wxpaytest.MerchantKeyFile, err)
+	}
+	return true, nil
+}
+
+// readEmulatorFiles reads back the config WriteFiles wrote to dir.
+func readEmulatorFiles(dir string) (*emulatorFiles, error) {
+	config := filepath.Join(dir, wxpaytest.ConfigFile)
+	data, err := os.ReadFile(config)
+	if err != nil {
+		return nil, err
+	}
+	var fc wxpaytest.FileConfig
+	if err := json.Unmarshal(data, &fc); err != nil {
+		return nil, fmt.Errorf("%s: %v", config, jsonProblem(err))
+	}
+	return &emulatorFiles{dir: dir, config: config, privateKey: fc.PrivateKey, certs: fc.Certs}, nil
 }
 
 func (f *emulatorFiles) serials() []string {
@@ -158,10 +206,11 @@ signs its answers, as WeChat Pay does, for the refund APIs:
 	GET  v3/ecommerce/refunds/out-refund-no/{out_refund_no}?sub_mchid=...
 	POST v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund
 
-Fresh keys are made at each start and written to DIR: the merchant private
-key (apiclient_key.pem), the WeChat Pay public keys (<serial>.pem) and a
-config file (wxpay.json) for "wxpay --config". The command prints how to
-use them.
+The keys are written to DIR: the merchant private key (apiclient_key.pem),
+the WeChat Pay public keys (<serial>.pem) and a config file (wxpay.json)
+for "wxpay --config"; the command prints how to use them. Keys are made
+fresh unless DIR holds those of an earlier run, which are kept. A DIR
+holding credentials the emulator did not write is refused.
 
 Flags:
 

@@ -1,2 +1,0 @@
-// Package bench compares wxpay with the other Go WeChat Pay SDKs.
-package bench
