@@ -3,7 +3,7 @@
 GO ?= go
 PKGS = ./...
 
-.PHONY: test race vet fmt fuzz bench cover tidy nocgo demo ci
+.PHONY: test race vet fmt fuzz fuzz-smoke load bench cover tidy nocgo demo ci
 
 test: vet fmt
 	$(GO) test -race -count=1 $(PKGS)
@@ -22,6 +22,17 @@ nocgo:
 	CGO_ENABLED=0 $(GO) build $(PKGS)
 	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
 
+# Every fuzz target for FUZZTIME (default 30s) each.
+fuzz:
+	FUZZTIME=$${FUZZTIME:-30s} ./scripts/fuzz.sh
+
+fuzz-smoke:
+	FUZZTIME=3s ./scripts/fuzz.sh
+
+# 256 goroutines, several thousand calls against the emulator under -race.
+load:
+	WXPAY_LOAD_CALLS=$${WXPAY_LOAD_CALLS:-8192} $(GO) test -race -count=1 -run '^TestLoad$$' -v .
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
@@ -38,4 +49,4 @@ tidy:
 demo:
 	$(GO) run ./cmd/wxpay demo
 
-ci: test nocgo tidy demo
+ci: test nocgo tidy demo fuzz-smoke

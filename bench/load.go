@@ -100,11 +100,11 @@ func loadAvg() float64 {
 // worker is the state of one load goroutine, allocated before the
 // measured window so that the window's allocation count is the client's.
 type worker struct {
-	lat    []uint32 // microseconds, up to cap
-	ok     int64
-	errs   int64
-	first  error
-	_      [64]byte // keep workers' counters on separate cache lines
+	lat   []uint32 // microseconds, up to cap
+	ok    int64
+	errs  int64
+	first error
+	_     [64]byte // keep workers' counters on separate cache lines
 }
 
 // runLoad calls c from conc goroutines: first for warm (connections are

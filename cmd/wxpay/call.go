@@ -424,6 +424,15 @@ func reportCallError(w io.Writer, err error) bool {
 		fmt.Fprintln(w, "  The request may have taken effect; query its result before sending it again.")
 		return true
 	}
+	if ce != nil {
+		// The library's own message names the method and path.
+		fmt.Fprintf(w, "wxpay: %s\n", strings.TrimPrefix(ce.err.Error(), "wxpay: "))
+		var ne *wxpay.NetworkError
+		if errors.As(err, &ne) && ce.method != http.MethodGet {
+			fmt.Fprintln(w, "  No answer came back: the request may or may not have reached WeChat Pay. Send it again unchanged (same out_refund_no), or query first.")
+		}
+		return true
+	}
 	return false
 }
 

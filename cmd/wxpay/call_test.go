@@ -292,6 +292,12 @@ func TestAPIErrors(t *testing.T) {
 			want:  []string{"HTTP 429 FREQUENCY_LIMITED", "retry:"},
 		},
 		{
+			name:  "connection reset",
+			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultReset},
+			args:  []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R1"}`, "--config", h.config},
+			want:  []string{"wxpay: POST http://127.0.0.1:", "No answer came back", "same out_refund_no"},
+		},
+		{
 			name:  "unsigned error answer",
 			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultUnsigned},
 			args:  []string{"get", queryTemplate, "out_refund_no=nope", "--config", h.config},
