@@ -50,3 +50,13 @@ demo:
 	$(GO) run ./cmd/wxpay demo
 
 ci: test nocgo tidy demo fuzz-smoke
+
+# Side by side with the other Go SDKs (bench/, a module of its own; see
+# docs/performance.md). BENCH_D is the measured time per client and
+# configuration; BENCH_FLAGS takes more flags of bench, e.g.
+# BENCH_FLAGS='-conc 16 -body 100' for the main table only.
+BENCH_D ?= 3s
+BENCH_FLAGS ?=
+.PHONY: bench-compare
+bench-compare:
+	cd bench && $(GO) run . -d $(BENCH_D) $(BENCH_FLAGS)

@@ -1,0 +1,450 @@
+package wxpay
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wxpay-chain/wxpay/signer"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// ErrDigestMismatch is returned (wrapped) when a downloaded file does not
+// match the digest WeChat Pay announced for it. The file must not be trusted:
+// it was damaged or altered on the way. The bytes have nevertheless already
+// been written to the caller's writer, so write to a temporary file and keep
+// it only on success, as Chain.DownloadFile does.
+var ErrDigestMismatch = errors.New("wxpay: downloaded file does not match its digest")
+
+// maxErrorBody bounds how much of a failed download's answer is read for the
+// *APIError.
+const maxErrorBody = 64 << 10
+
+// Bill describes a bill file (交易账单, 资金账单): what WeChat Pay announced
+// when the bill was applied for, and what the download found.
+type Bill struct {
+	// HashType names the digest algorithm: "SHA1" (what WeChat Pay uses) or
+	// "SHA256".
+	HashType string `json:"hash_type"`
+	// HashValue is the hexadecimal digest of the uncompressed bill file.
+	HashValue string `json:"hash_value"`
+	// DownloadURL is where the file is fetched from, with a short-lived
+	// token. It must be on a host the client sends signed requests to.
+	DownloadURL string `json:"download_url"`
+	// Gzip reports that the file is sent gzip-compressed (tar_type=GZIP);
+	// it is decompressed before it is written and checked.
+	Gzip bool `json:"-"`
+	// Size is the number of bytes written, after decompression. It is set
+	// by the download.
+	Size int64 `json:"-"`
+}
+
+// Download applies for a bill with a GET to the chain's path
+// (v3/bill/tradebill or v3/bill/fundflowbill, with bill_date, bill_type or
+// account_type and tar_type in opts["query"]), then fetches the file it
+// names and writes it to w, decompressed when tar_type is GZIP. See
+// Client.DownloadBill for how the file is fetched and checked.
+//
+// The application is an ordinary call (signed, verified, retried as the
+// client's RetryPolicy allows); the file is not, as WeChat Pay does not sign
+// it. If the digest does not match, the error wraps ErrDigestMismatch and
+// w has already received bytes that must not be trusted; DownloadFile
+// writes to a path only on success.
+//
+// https://pay.weixin.qq.com/doc/v3/merchant/4012556654
+func (ch Chain) Download(ctx context.Context, opts Opts, w io.Writer) (*Bill, error) {
+	if w == nil {
+		return nil, fmt.Errorf("%w: Download needs a writer", ErrInvalidOption)
+	}
+	resp, err := ch.Do(ctx, http.MethodGet, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bill{}
+	if err := resp.Unmarshal(b); err != nil || b.DownloadURL == "" {
+		return nil, fmt.Errorf("wxpay: %s: answer is not a bill description (download_url, hash_type, hash_value)", ch.String())
+	}
+	b.Gzip, err = wantsGzip(ch, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ch.c.DownloadBill(ctx, b, w); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// DownloadFile is Download into the file at path. The bill is written to a
+// temporary file in the same directory, synced to disk and renamed to path
+// only when its digest matches; on any failure the temporary file is
+// removed and path is left as it was. The file is created with mode 0600,
+// as bills are confidential.
+func (ch Chain) DownloadFile(ctx context.Context, opts Opts, path string) (*Bill, error) {
+	var b *Bill
+	err := writeFileAtomic(path, func(w io.Writer) error {
+		var err error
+		b, err = ch.Download(ctx, opts, w)
+		return err
+	})
+	return b, err
+}
+
+// wantsGzip reports whether the bill was asked for with tar_type=GZIP, in
+// the query option or in the query of a full-URL chain.
+func wantsGzip(ch Chain, opts Opts) (bool, error) {
+	tar := ""
+	if q, ok := opts["query"]; ok && q != nil {
+		vals, err := queryValues(q)
+		if err != nil {
+			return false, err
+		}
+		tar = vals.Get("tar_type")
+	}
+	if _, q, ok := strings.Cut(ch.tmpl, "?"); ok && tar == "" {
+		if vals, err := url.ParseQuery(q); err == nil {
+			tar = vals.Get("tar_type")
+		}
+	}
+	return strings.EqualFold(tar, "GZIP"), nil
+}
+
+// newDigest returns the hash named by a bill's hash_type and the length of
+// its hexadecimal form.
+func newDigest(hashType string) (hash.Hash, error) {
+	switch strings.ToUpper(strings.ReplaceAll(hashType, "-", "")) {
+	case "SHA1":
+		return sha1.New(), nil
+	case "SHA256":
+		return sha256.New(), nil
+	}
+	return nil, fmt.Errorf("wxpay: bill hash_type %q is not supported (want SHA1 or SHA256): the file could not be checked", hashType)
+}
+
+// DownloadBill fetches the file b describes (the download_url, hash_type and
+// hash_value of a bill application) and writes it to w, setting b.Size.
+//
+// The request is signed like any other and goes only to a host the client
+// sends signed requests to: a download_url on another host is refused with
+// ErrHostNotAllowed before anything is sent. The answer is streamed: memory
+// use stays bounded (a few tens of KiB) whatever the size of the file, and
+// Config.MaxResponseBodySize does not apply. When b.Gzip is set the file is
+// decompressed on the fly. The digest is computed over the uncompressed
+// bytes, as WeChat Pay documents it (原始账单（gzip需要解压缩）的摘要值), and
+// compared at the end: a mismatch returns an error wrapping
+// ErrDigestMismatch, after w has received every byte.
+//
+// ctx bounds the whole download, and cancelling it stops it promptly. Each
+// read from the network must also make progress within Config.Timeout; the
+// download as a whole may take longer.
+func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
+	if b == nil || w == nil {
+		return fmt.Errorf("%w: DownloadBill needs a bill and a writer", ErrInvalidOption)
+	}
+	h, err := newDigest(b.HashType)
+	if err != nil {
+		return err
+	}
+	want, err := hex.DecodeString(b.HashValue)
+	if err != nil || len(want) != h.Size() {
+		return fmt.Errorf("wxpay: bill hash_value %q is not a %s digest in hexadecimal: the file could not be checked", b.HashValue, strings.ToUpper(b.HashType))
+	}
+	ch := c.Chain(b.DownloadURL)
+	if ch.err != nil {
+		return ch.err
+	}
+	if ch.origin == "" {
+		return fmt.Errorf("%w: download_url %q is not a full URL", ErrInvalidPath, b.DownloadURL)
+	}
+	body, finish, err := c.stream(ctx, ch)
+	if err != nil {
+		return err
+	}
+	defer finish()
+
+	var src io.Reader = body
+	if b.Gzip {
+		gz, err := gzip.NewReader(body)
+		if err != nil {
+			return fmt.Errorf("wxpay: bill %s: not gzip data: %w", redactToken(b.DownloadURL), streamErr(ctx, err))
+		}
+		defer gz.Close()
+		src = gz
+	}
+	cw := &countWriter{w: w}
+	_, err = io.Copy(io.MultiWriter(cw, h), src)
+	b.Size = cw.n
+	if err != nil {
+		if cw.err != nil {
+			return fmt.Errorf("wxpay: bill: write: %w", cw.err)
+		}
+		return fmt.Errorf("wxpay: bill %s: read after %d bytes: %w", redactToken(b.DownloadURL), cw.n, streamErr(ctx, err))
+	}
+	if got := h.Sum(nil); subtle.ConstantTimeCompare(got, want) != 1 {
+		return fmt.Errorf("%w: %s of the %d bytes received is %x, WeChat Pay announced %s; do not use what was written",
+			ErrDigestMismatch, strings.ToUpper(b.HashType), cw.n, got, strings.ToLower(b.HashValue))
+	}
+	return nil
+}
+
+// streamErr prefers the context's error to the transport error it caused.
+func streamErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// redactToken returns a download URL without its query, where the
+// short-lived token is.
+func redactToken(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + "?..."
+	}
+	return u
+}
+
+// countWriter counts the bytes written to w and keeps w's error apart from
+// the reader's.
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (cw *countWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n += int64(n)
+	if err != nil {
+		cw.err = err
+	}
+	return n, err
+}
+
+// stream sends a signed GET for a download and returns the body of a 2xx
+// answer as a stream. finish must be called when done with it; it closes the
+// connection. A non-2xx answer is returned as an *APIError.
+func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	p, err := c.prepare(http.MethodGet, ch, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.limiter != nil {
+		if err := c.limiter.wait(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	target := string(p.target)
+	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
+	auth, err := c.signer.AppendAuthorization(nil, nil, p.method, target, nil, c.now().Unix(), string(nonce))
+	if err != nil {
+		return nil, nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactToken(target), err)
+	}
+
+	conns := &connSet{idle: c.timeout}
+	if dl, ok := ctx.Deadline(); ok {
+		conns.deadline = dl
+	}
+	hc := c.streamClient(conns)
+	stop := context.AfterFunc(ctx, conns.closeAll)
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	finish := func() {
+		stop()
+		conns.closeAll()
+		resp.CloseBodyStream()
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		hc.CloseIdleConnections()
+	}
+	req.Header.DisableNormalizing()
+	req.URI().DisablePathNormalizing = true
+	req.SetRequestURI(p.origin + target)
+	req.Header.SetMethod(p.method)
+	req.Header.Set("Accept", "*/*")
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.SetBytesV("Authorization", auth)
+	if err := hc.Do(req, resp); err != nil {
+		finish()
+		return nil, nil, transportError(ctx, p.method, p.origin, redactToken(target), err)
+	}
+	status := resp.StatusCode()
+	if status < 200 || status > 299 {
+		defer finish()
+		body, _ := io.ReadAll(io.LimitReader(resp.BodyStream(), maxErrorBody))
+		header := make(http.Header, 12)
+		for k, v := range resp.Header.All() {
+			header.Add(string(k), string(v))
+		}
+		e := newAPIError(status, header, body)
+		vh := verifier.Headers{
+			Timestamp: header.Get(verifier.HeaderTimestamp),
+			Nonce:     header.Get(verifier.HeaderNonce),
+			Signature: header.Get(verifier.HeaderSignature),
+			Serial:    header.Get(verifier.HeaderSerial),
+		}
+		if vh.Present() {
+			e.verifyErr = c.verifier.Verify(vh, body, nil)
+			e.Verified = e.verifyErr == nil
+		}
+		return nil, nil, e
+	}
+	return resp.BodyStream(), finish, nil
+}
+
+// streamClient returns a fasthttp client for one download: it streams the
+// answer instead of buffering it, sets no cap on its size, and dials
+// through conns, which bounds each read and closes the connection when the
+// download is cancelled. It reuses the dialer and TLS settings of the
+// client's transport.
+func (c *Client) streamClient(conns *connSet) *fasthttp.Client {
+	dial := c.hc.Dial
+	if dial == nil {
+		timeout := c.hc.DialTimeout
+		dial = func(addr string) (net.Conn, error) {
+			if timeout != nil {
+				return timeout(addr, c.timeout)
+			}
+			return fasthttp.DialTimeout(addr, c.timeout)
+		}
+	}
+	tlsConfig := c.hc.TLSConfig
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return &fasthttp.Client{
+		Name:                      c.userAgent,
+		WriteTimeout:              c.timeout,
+		MaxIdemponentCallAttempts: 1,
+		DisablePathNormalizing:    true,
+		StreamResponseBody:        true,
+		TLSConfig:                 tlsConfig,
+		Dial: func(addr string) (net.Conn, error) {
+			conn, err := dial(addr)
+			if err != nil {
+				return nil, err
+			}
+			return conns.add(conn), nil
+		},
+	}
+}
+
+// connSet holds the connections of one download.
+type connSet struct {
+	idle     time.Duration // each read must make progress within it
+	deadline time.Time     // the context's deadline, if any
+
+	mu     sync.Mutex
+	conns  []net.Conn
+	closed bool
+}
+
+// add wraps conn so that every read gets a fresh deadline, and keeps it to
+// close later.
+func (s *connSet) add(conn net.Conn) net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		conn.Close()
+		return conn
+	}
+	s.conns = append(s.conns, conn)
+	return &idleConn{Conn: conn, set: s}
+}
+
+// closeAll closes every connection; reads in progress fail at once.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+}
+
+// idleConn replaces fasthttp's whole-exchange read deadline with one per
+// read, so that a large file may take as long as it needs while a stalled
+// connection still fails.
+type idleConn struct {
+	net.Conn
+	set *connSet
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	d := time.Now().Add(c.set.idle)
+	if !c.set.deadline.IsZero() && c.set.deadline.Before(d) {
+		d = c.set.deadline
+	}
+	if err := c.Conn.SetReadDeadline(d); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+// SetReadDeadline is ignored: Read sets the deadline.
+func (c *idleConn) SetReadDeadline(time.Time) error { return nil }
+
+// SetDeadline sets only the write deadline: Read sets its own.
+func (c *idleConn) SetDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(t) }
+
+// writeFileAtomic calls fill with a temporary file next to path and, if fill
+// succeeds, syncs the file and renames it to path. On failure the temporary
+// file is removed and path is untouched.
+func writeFileAtomic(path string, fill func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if base == "" {
+		return fmt.Errorf("%w: %q is a directory, want a file path", ErrInvalidOption, path)
+	}
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("wxpay: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = fill(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("wxpay: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("wxpay: %w", err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("wxpay: %w", err)
+	}
+	// Make the rename durable too; not every system can sync a directory.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,355 @@
+package wxpay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fasthttp"
+	"github.com/wxpay-chain/wxpay/aesgcm"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// Errors about a callback notification, matched with errors.Is. A
+// notification whose signature fails is reported with the verification
+// sentinels instead (ErrBadSignature, ErrClockSkew, ErrUnknownSerial,
+// ErrSignatureProbe, ErrMissingHeader, ErrMalformedHeader).
+var (
+	// ErrNoAPIv3Key: the client was made without Config.APIv3Key, which
+	// notifications are decrypted with.
+	ErrNoAPIv3Key = errors.New("wxpay: Config.APIv3Key is not set: notifications cannot be decrypted")
+	// ErrMalformedNotification: a signed notification is not the JSON
+	// envelope WeChat Pay sends (not an object, a field of the wrong type,
+	// no id, event_type or resource, a ciphertext that is not base64, a
+	// nonce of the wrong size, a plaintext that is not JSON).
+	ErrMalformedNotification = errors.New("wxpay: malformed notification")
+	// ErrUnsupportedAlgorithm: the resource is encrypted with something
+	// other than AEAD_AES_256_GCM.
+	ErrUnsupportedAlgorithm = errors.New("wxpay: unsupported notification algorithm")
+	// ErrDecryptFailed: the resource does not decrypt: its ciphertext,
+	// nonce or associated_data was altered, or the APIv3 key is not the one
+	// WeChat Pay has (it was reset in the merchant platform).
+	ErrDecryptFailed = errors.New("wxpay: notification resource does not decrypt")
+)
+
+// MaxNotificationSize is the largest notification body the handlers read,
+// 1 MiB; WeChat Pay's are a few kilobytes.
+const MaxNotificationSize = 1 << 20
+
+// Notification is a callback notification from WeChat Pay (a payment or
+// refund result, ...) whose signature was verified and whose resource was
+// decrypted. The envelope fields are kept as sent; Resource is the decrypted
+// resource, to be read with gjson paths or decoded with Unmarshal.
+type Notification struct {
+	ID           string // notification id
+	CreateTime   string // when WeChat Pay made it, RFC 3339 (2018-06-08T10:34:56+08:00)
+	EventType    string // e.g. TRANSACTION.SUCCESS, REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED
+	ResourceType string // encrypt-resource
+	Summary      string // e.g. 退款成功
+
+	// OriginalType is the type of the resource before encryption, e.g.
+	// "transaction" or "refund"; AssociatedData the associated_data it was
+	// sealed with.
+	OriginalType   string
+	AssociatedData string
+
+	// Resource is the decrypted resource JSON: Resource.Get("refund_status"),
+	// Resource.Raw for the bytes.
+	Resource gjson.Result
+
+	// Serial is the WeChat Pay key the signature was verified with.
+	Serial string
+	// Body is the notification body as received (with the resource still
+	// encrypted).
+	Body []byte
+}
+
+// Get returns the value at path in the decrypted resource, in gjson path
+// syntax ("refund_status", "amount.refund"). A missing value is the zero
+// gjson.Result (check Exists).
+func (n *Notification) Get(path string) gjson.Result { return n.Resource.Get(path) }
+
+// Unmarshal decodes the decrypted resource into v with encoding/json.
+func (n *Notification) Unmarshal(v any) error { return json.Unmarshal([]byte(n.Resource.Raw), v) }
+
+// ParseNotification verifies and decrypts a callback notification: header
+// holds the request headers and body the request body exactly as received.
+//
+// It checks the Wechatpay-Timestamp, Wechatpay-Nonce, Wechatpay-Signature
+// and Wechatpay-Serial headers over body with the client's WeChat Pay keys,
+// as for a response (known serial, timestamp within 5 minutes, no
+// WECHATPAY/SIGNTEST/ probe), then decrypts the AEAD_AES_256_GCM resource
+// with Config.APIv3Key. A failed check is an error wrapping a verification
+// sentinel (ErrBadSignature, ...); an untrusted body is not parsed. Other
+// failures wrap ErrNoAPIv3Key, ErrMalformedNotification,
+// ErrUnsupportedAlgorithm or ErrDecryptFailed. ParseNotification keeps no
+// reference to body.
+//
+// https://pay.weixin.qq.com/docs/merchant/development/interface-rules/certificate-callback-decryption.html
+func (c *Client) ParseNotification(header http.Header, body []byte) (*Notification, error) {
+	return c.parseNotification(verifier.Headers{
+		Timestamp: header.Get(verifier.HeaderTimestamp),
+		Nonce:     header.Get(verifier.HeaderNonce),
+		Signature: header.Get(verifier.HeaderSignature),
+		Serial:    header.Get(verifier.HeaderSerial),
+	}, body)
+}
+
+// envelope is the JSON of a notification. encoding/json refuses a field of
+// the wrong type.
+type envelope struct {
+	ID           string `json:"id"`
+	CreateTime   string `json:"create_time"`
+	EventType    string `json:"event_type"`
+	ResourceType string `json:"resource_type"`
+	Summary      string `json:"summary"`
+	Resource     *struct {
+		Algorithm      string `json:"algorithm"`
+		Ciphertext     string `json:"ciphertext"`
+		Nonce          string `json:"nonce"`
+		AssociatedData string `json:"associated_data"`
+		OriginalType   string `json:"original_type"`
+	} `json:"resource"`
+}
+
+func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notification, error) {
+	if len(c.apiv3Key) == 0 {
+		return nil, ErrNoAPIv3Key
+	}
+	if err := c.verifier.Verify(h, body, nil); err != nil {
+		return nil, fmt.Errorf("wxpay: notification not trusted: %w", err)
+	}
+	malformed := func(why string) error {
+		return fmt.Errorf("%w: %s", ErrMalformedNotification, why)
+	}
+	var env envelope
+	if !json.Valid(body) {
+		return nil, malformed("body is not JSON")
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return nil, malformed(fmt.Sprintf("%s is a JSON %s, want a %s", typeErr.Field, typeErr.Value, typeErr.Type))
+		}
+		return nil, malformed("body is not a JSON object")
+	}
+	switch {
+	case env.ID == "":
+		return nil, malformed("no id")
+	case env.EventType == "":
+		return nil, malformed("no event_type")
+	case env.Resource == nil:
+		return nil, malformed("no resource")
+	}
+	res := env.Resource
+	if res.Algorithm != aesgcm.Algorithm {
+		return nil, fmt.Errorf("%w: resource.algorithm %q, want %s", ErrUnsupportedAlgorithm, truncate(res.Algorithm, 40), aesgcm.Algorithm)
+	}
+	if res.Ciphertext == "" {
+		return nil, malformed("no resource.ciphertext")
+	}
+	plain, err := aesgcm.Decrypt(c.apiv3Key, res.Nonce, res.AssociatedData, res.Ciphertext)
+	switch {
+	case errors.Is(err, aesgcm.ErrNonceSize):
+		return nil, malformed(fmt.Sprintf("resource.nonce is %d bytes, want %d", len(res.Nonce), aesgcm.NonceSize))
+	case errors.Is(err, aesgcm.ErrCiphertext):
+		return nil, malformed("resource.ciphertext is not base64 of a sealed resource")
+	case err != nil:
+		return nil, fmt.Errorf("%w (event %s, id %s)", ErrDecryptFailed, truncate(env.EventType, 40), truncate(env.ID, 64))
+	}
+	if !gjson.ValidBytes(plain) {
+		return nil, malformed("decrypted resource is not JSON")
+	}
+	return &Notification{
+		ID:             env.ID,
+		CreateTime:     env.CreateTime,
+		EventType:      env.EventType,
+		ResourceType:   env.ResourceType,
+		Summary:        env.Summary,
+		OriginalType:   res.OriginalType,
+		AssociatedData: res.AssociatedData,
+		Resource:       gjson.Parse(string(plain)),
+		Serial:         h.Serial,
+		Body:           append([]byte(nil), body...),
+	}, nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return strconv.Quote(s[:n]) + "..."
+	}
+	return s
+}
+
+// A notification answer: the status and the JSON body WeChat Pay reads.
+type notifyAnswer struct {
+	status int
+	body   string // "" for 204
+}
+
+var (
+	answerOK          = notifyAnswer{http.StatusNoContent, ""}
+	answerMethod      = failAnswer(http.StatusMethodNotAllowed, "method not allowed: want POST")
+	answerTooLarge    = failAnswer(http.StatusRequestEntityTooLarge, "notification body too large")
+	answerUnreadable  = failAnswer(http.StatusBadRequest, "notification body unreadable")
+	answerUntrusted   = failAnswer(http.StatusUnauthorized, "notification signature not verified")
+	answerMalformed   = failAnswer(http.StatusBadRequest, "malformed notification")
+	answerAlgorithm   = failAnswer(http.StatusBadRequest, "unsupported notification algorithm")
+	answerDecrypt     = failAnswer(http.StatusBadRequest, "notification resource does not decrypt")
+	answerMisconfig   = failAnswer(http.StatusInternalServerError, "notification receiver misconfigured")
+	answerHandlerFail = failAnswer(http.StatusInternalServerError, "notification not processed")
+)
+
+func failAnswer(status int, message string) notifyAnswer {
+	b, _ := json.Marshal(struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{"FAIL", message})
+	return notifyAnswer{status, string(b)}
+}
+
+// parseAnswer maps a ParseNotification error to the answer WeChat Pay gets.
+func parseAnswer(err error) notifyAnswer {
+	switch {
+	case errors.Is(err, ErrNoAPIv3Key):
+		return answerMisconfig
+	case errors.Is(err, ErrMalformedNotification):
+		return answerMalformed
+	case errors.Is(err, ErrUnsupportedAlgorithm):
+		return answerAlgorithm
+	case errors.Is(err, ErrDecryptFailed):
+		return answerDecrypt
+	}
+	return answerUntrusted
+}
+
+// handleNotification verifies and decrypts a notification and runs fn on
+// it. fn's panic is recovered into an error unless repanic says otherwise.
+func (c *Client) handleNotification(ctx context.Context, h verifier.Headers, body []byte, fn func(context.Context, *Notification) error, repanic func(any) bool) notifyAnswer {
+	n, err := c.parseNotification(h, body)
+	if err != nil {
+		return parseAnswer(err)
+	}
+	if err := callNotificationFunc(ctx, n, fn, repanic); err != nil {
+		return answerHandlerFail
+	}
+	return answerOK
+}
+
+func callNotificationFunc(ctx context.Context, n *Notification, fn func(context.Context, *Notification) error, repanic func(any) bool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if repanic != nil && repanic(p) {
+				panic(p)
+			}
+			err = fmt.Errorf("wxpay: notification function panicked: %v", p)
+		}
+	}()
+	return fn(ctx, n)
+}
+
+// NotificationHandler returns a net/http handler for WeChat Pay's callback
+// notifications (the notify_url of a payment or refund). For each POST it
+// reads the body (up to MaxNotificationSize), verifies and decrypts it as
+// ParseNotification does, and calls fn with the request's context and the
+// notification.
+//
+// It answers WeChat Pay the documented way: 204 No Content when fn returns
+// nil; otherwise an error status with {"code":"FAIL","message":"..."}, so
+// that WeChat Pay sends the notification again later: 405 for a method
+// other than POST, 413 for a body too large, 401 for a signature that does
+// not verify, 400 for a notification that cannot be parsed or decrypted,
+// and 500 when fn returns an error or panics, or the client has no APIv3
+// key. The message never holds the error returned by fn.
+//
+// WeChat Pay may send the same notification more than once (it retries
+// until acknowledged, and sometimes even after): fn should be idempotent,
+// keyed on the resource's identity (out_refund_no and refund_status, say)
+// rather than on Notification.ID. fn runs while WeChat Pay waits for the
+// answer (5 seconds at most): defer slow work.
+func (c *Client) NotificationHandler(fn func(context.Context, *Notification) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := c.serveNotification(w, r, fn)
+		if a.body == "" {
+			w.WriteHeader(a.status)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.body)
+	})
+}
+
+func (c *Client) serveNotification(w http.ResponseWriter, r *http.Request, fn func(context.Context, *Notification) error) notifyAnswer {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return answerMethod
+	}
+	if r.ContentLength > MaxNotificationSize {
+		return answerTooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotificationSize))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return answerTooLarge
+		}
+		return answerUnreadable
+	}
+	h := verifier.Headers{
+		Timestamp: r.Header.Get(verifier.HeaderTimestamp),
+		Nonce:     r.Header.Get(verifier.HeaderNonce),
+		Signature: r.Header.Get(verifier.HeaderSignature),
+		Serial:    r.Header.Get(verifier.HeaderSerial),
+	}
+	// http.ErrAbortHandler keeps its meaning: abort the answer.
+	return c.handleNotification(r.Context(), h, body, fn, func(p any) bool { return p == http.ErrAbortHandler })
+}
+
+// FasthttpNotificationHandler is NotificationHandler for a fasthttp server.
+// fn gets the *fasthttp.RequestCtx as its context; it must not keep it, nor
+// anything of the request, after it returns (the Notification is its own).
+// The body limit is MaxNotificationSize, below the server's own
+// MaxRequestBodySize.
+func (c *Client) FasthttpNotificationHandler(fn func(context.Context, *Notification) error) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		a := c.serveFasthttpNotification(ctx, fn)
+		ctx.Response.Reset()
+		ctx.SetStatusCode(a.status)
+		if a.status == http.StatusMethodNotAllowed {
+			ctx.Response.Header.Set("Allow", http.MethodPost)
+		}
+		if a.body != "" {
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(a.body)
+		}
+	}
+}
+
+func (c *Client) serveFasthttpNotification(ctx *fasthttp.RequestCtx, fn func(context.Context, *Notification) error) notifyAnswer {
+	if !ctx.IsPost() {
+		return answerMethod
+	}
+	if ctx.Request.Header.ContentLength() > MaxNotificationSize {
+		return answerTooLarge
+	}
+	body := ctx.PostBody()
+	if len(body) > MaxNotificationSize {
+		return answerTooLarge
+	}
+	rh := &ctx.Request.Header
+	h := verifier.Headers{
+		Timestamp: string(rh.Peek(verifier.HeaderTimestamp)),
+		Nonce:     string(rh.Peek(verifier.HeaderNonce)),
+		Signature: string(rh.Peek(verifier.HeaderSignature)),
+		Serial:    string(rh.Peek(verifier.HeaderSerial)),
+	}
+	return c.handleNotification(ctx, h, body, fn, nil)
+}
