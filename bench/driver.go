@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +26,7 @@ type driverConfig struct {
 	mainC    int
 	mainBody int
 	d, warm  time.Duration
+	rounds   int
 	jsonOut  string
 }
 
@@ -93,21 +96,36 @@ func drive(cfg driverConfig) error {
 	}
 	start := time.Now()
 	load0 := loadAvg()
-	results := map[config]map[string]result{}
+	runs := map[config]map[string][]result{}
 	var all []result
-	for _, c := range configs {
-		results[c] = map[string]result{}
-		for _, name := range cfg.clients {
-			fmt.Fprintf(os.Stderr, "bench: %-13s c=%-3d body=%-5d ... ", name, c.conc, c.body)
-			r, err := runOne(self, keyDir, name, c, cfg)
-			if err != nil {
-				r = result{Client: name, Conc: c.conc, Body: c.body, Errors: -1, FirstError: err.Error()}
-				fmt.Fprintf(os.Stderr, "failed: %v\n", err)
-			} else {
-				fmt.Fprintf(os.Stderr, "%8.0f calls/s %7.0f µs CPU/call, %d errors\n", float64(r.OK)/r.Seconds, r.CPUus, r.Errors)
+	for round := 0; round < cfg.rounds; round++ {
+		for _, c := range configs {
+			if runs[c] == nil {
+				runs[c] = map[string][]result{}
 			}
-			results[c][name] = r
-			all = append(all, r)
+			// Rotate the order of the clients from round to round, so
+			// that a burst of other work on the machine does not always
+			// fall on the same client.
+			for i := range cfg.clients {
+				name := cfg.clients[(i+round)%len(cfg.clients)]
+				fmt.Fprintf(os.Stderr, "bench: round %d/%d %-13s c=%-3d body=%-5d ... ", round+1, cfg.rounds, name, c.conc, c.body)
+				r, err := runOne(self, keyDir, name, c, cfg)
+				if err != nil {
+					r = result{Client: name, Conc: c.conc, Body: c.body, Errors: -1, FirstError: err.Error()}
+					fmt.Fprintf(os.Stderr, "failed: %v\n", err)
+				} else {
+					fmt.Fprintf(os.Stderr, "%8.0f calls/s %7.0f µs CPU/call, %d errors\n", rate(r), r.CPUus, r.Errors)
+				}
+				runs[c][name] = append(runs[c][name], r)
+				all = append(all, r)
+			}
+		}
+	}
+	results := map[config]map[string]result{}
+	for c, m := range runs {
+		results[c] = map[string]result{}
+		for name, rs := range m {
+			results[c][name] = median(rs)
 		}
 	}
 	if cfg.jsonOut != "" {
@@ -234,4 +252,12 @@ func machine() []string {
 		fmt.Sprintf("Go: %s %s/%s, GOMAXPROCS %d per process", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)),
 		"OpenSSL: " + ossl,
 	}
+}
+
+// median returns the run with the median calls/s (the lower middle one for
+// an even count); a failed run counts as the slowest.
+func median(rs []result) result {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b result) int { return cmp.Compare(rate(a), rate(b)) })
+	return s[(len(s)-1)/2]
 }

@@ -50,6 +50,7 @@ func main() {
 		concs   = flag.String("conc", "1,16,256", "driver: concurrencies for the scaling table")
 		bodies  = flag.String("body", "100,4096,65536", "driver: body sizes for the scaling table")
 		mainC   = flag.Int("main-c", 16, "driver: concurrency of the main table and of the body-size table")
+		rounds  = flag.Int("rounds", 1, "driver: run everything this many times and report each figure's median run (by calls/s)")
 		jsonOut = flag.String("json", "", "driver: also write every result as JSON to this file")
 	)
 	flag.Parse()
@@ -76,7 +77,7 @@ func main() {
 			fail(err)
 		}
 	default:
-		cfg := driverConfig{d: *d, warm: *warm, mainC: *mainC, mainBody: baseBodySize, jsonOut: *jsonOut}
+		cfg := driverConfig{d: *d, warm: *warm, mainC: *mainC, mainBody: baseBodySize, rounds: max(1, *rounds), jsonOut: *jsonOut}
 		var err error
 		if cfg.clients, err = parseNames(*clients); err != nil {
 			fail(err)

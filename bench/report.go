@@ -54,7 +54,7 @@ func report(w io.Writer, cfg driverConfig, configs []config, res map[config]map[
 		p("- %s", l)
 	}
 	p("- one-minute load average: %.2f before the runs, %.2f after (2.0 = both cores busy; other work on the machine inflates the figures)", load0, loadAvg())
-	p("- %s measured per client and configuration after a %s warm-up; the whole run took %s", cfg.d, cfg.warm, took.Round(time.Second))
+	p("- %s measured per client and configuration after a %s warm-up, %d round(s), each figure from the run with the median calls/s; the whole run took %s", cfg.d, cfg.warm, cfg.rounds, took.Round(time.Second))
 	p("")
 
 	main := config{cfg.mainC, cfg.mainBody}

@@ -38,6 +38,9 @@ var routes = []route{
 	{http.MethodGet, []string{"v3", "ecommerce", "refunds", "id", "*"}, (*Server).queryEcommerceRefundByID},
 	{http.MethodGet, []string{"v3", "ecommerce", "refunds", "out-refund-no", "*"}, (*Server).queryEcommerceRefundByOutRefundNo},
 	{http.MethodPost, []string{"v3", "ecommerce", "refunds", "*", "apply-abnormal-refund"}, (*Server).applyEcommerceAbnormalRefund},
+	{http.MethodGet, []string{"v3", "bill", "tradebill"}, (*Server).applyTradeBill},
+	{http.MethodGet, []string{"v3", "bill", "fundflowbill"}, (*Server).applyFundFlowBill},
+	{http.MethodGet, []string{"v3", "certificates"}, (*Server).listCertificates},
 }
 
 // match finds the route for r. It returns the endpoint and its path
@@ -91,7 +94,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.active.Done()
+	if r.URL.Path == InspectPath {
+		s.serveInspect(w, r)
+		return
+	}
 	s.count.Add(1)
+	if s.serveRaw(w, r) { // a streamed bill or a multipart upload: see media.go
+		return
+	}
 
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	x := &exchange{s: s, w: w, r: r, requestID: randomString(32, hexUC) + "-0"}

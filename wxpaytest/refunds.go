@@ -367,7 +367,9 @@ func (s *Server) Refunds() []Refund {
 // SetRefundStatus moves the refund with the given refund_id to status, one
 // of SUCCESS, CLOSED, PROCESSING and ABNORMAL, as WeChat Pay's back end
 // would. Moving to SUCCESS sets the success time to now; moving to ABNORMAL
-// makes the refund open to a (new) abnormal refund application.
+// makes the refund open to a (new) abnormal refund application. Moving a
+// refund with a loopback notify_url to SUCCESS, CLOSED or ABNORMAL from
+// another state sends its REFUND.* notification there (see Deliveries).
 func (s *Server) SetRefundStatus(refundID, status string) error {
 	switch status {
 	case StatusSuccess, StatusClosed, StatusProcessing, StatusAbnormal:
@@ -383,6 +385,7 @@ func (s *Server) SetRefundStatus(refundID, status string) error {
 	if !ok {
 		return fmt.Errorf("wxpaytest: no refund with refund_id %s", refundID)
 	}
+	prev := r.Status
 	r.Status = status
 	r.SuccessTime = time.Time{}
 	if status == StatusSuccess {
@@ -392,6 +395,7 @@ func (s *Server) SetRefundStatus(refundID, status string) error {
 		r.abnormal = ""
 		r.AbnormalType = ""
 	}
+	s.refundStatusChanged(r, prev)
 	return nil
 }
 

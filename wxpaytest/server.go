@@ -69,6 +69,17 @@ type Server struct {
 	// stamp responses and to date refunds. If nil, time.Now is used.
 	Now func() time.Time
 
+	// NotifyAttempts is how many times a notification is sent before the
+	// server gives up on it (see Notify). If zero, DefaultNotifyAttempts.
+	NotifyAttempts int
+	// NotifyRetryWait is the wait after the first failed attempt to send a
+	// notification; it doubles after each later one. If zero,
+	// DefaultNotifyRetryWait.
+	NotifyRetryWait time.Duration
+	// NotifyClient sends the notifications. If nil, a client that connects
+	// only to loopback addresses and follows no redirects is used.
+	NotifyClient *http.Client
+
 	setupMu sync.Mutex // guards the set-up below and the exported fields before Start
 	ready   bool       // keys set up
 	started bool
@@ -91,6 +102,10 @@ type Server struct {
 	recMu   sync.Mutex
 	records []*Request
 	count   atomic.Int64
+
+	files fileState // bills, uploaded media, platform certificates: see bills.go
+
+	notifier notifier // notifications being sent, see notify.go
 }
 
 // NewServer starts and returns a new Server with fresh keys. The caller
@@ -195,6 +210,7 @@ func (s *Server) Close() {
 	// http.Server.Close does not wait for handlers. They notice s.done or
 	// their closed connection promptly.
 	s.active.Wait()
+	s.notifier.shutdown()
 }
 
 // enter registers a running handler; it reports false once the server is
