@@ -26,12 +26,15 @@ import (
 //     whose string values are replaced by their RSA-OAEP encryption under a
 //     WeChat Pay key, with the Wechatpay-Serial header set to that key's id
 //     (or, if "headers" names a Wechatpay-Serial, under that key).
+//   - "file": a File to upload (POST only, without json or body): the
+//     body is multipart/form-data with the meta JSON and the file, and the
+//     request is signed over the meta JSON, as the media upload APIs require.
 //
 // Any other key is an error: a typo such as "jsno" is not silently ignored.
 type Opts map[string]any
 
 // optionKeys are the keys of Opts that are not placeholders.
-var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt"}
+var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file"}
 
 func isOptionKey(k string) bool {
 	for _, o := range optionKeys {

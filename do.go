@@ -29,6 +29,7 @@ type prepared struct {
 	target      []byte // path and query as sent and signed
 	pathOnly    string // path below the base, for the unsigned-download check
 	body        []byte
+	signBody    []byte // signed instead of body when set: an upload's meta JSON
 	contentType string
 	headers     [][2]string
 }
@@ -169,6 +170,17 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 	}
 	if hasBody && p.contentType == "" {
 		return nil, fmt.Errorf("%w: a raw body needs its Content-Type in headers", ErrInvalidOption)
+	}
+
+	// Upload: a multipart body is sent, its meta JSON signed (upload.go).
+	if fv, ok := opts["file"]; ok && fv != nil {
+		if hasJSON || hasBody || m != http.MethodPost || p.contentType != "" {
+			return nil, fmt.Errorf("%w: file needs a POST without json, body or a Content-Type header", ErrInvalidOption)
+		}
+		var err error
+		if p.body, p.signBody, p.contentType, err = uploadBody(p.pathOnly, fv); err != nil {
+			return nil, err
+		}
 	}
 
 	// Encryption of sensitive fields.
@@ -537,7 +549,11 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 // the answer.
 func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string, bufs *buffers) (*Response, error) {
 	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
-	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, p.body, c.now().Unix(), string(nonce))
+	signed := p.body
+	if p.signBody != nil {
+		signed = p.signBody
+	}
+	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, signed, c.now().Unix(), string(nonce))
 	if err != nil {
 		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, target, err)
 	}
