@@ -30,6 +30,12 @@ import (
 //     body is multipart/form-data with the meta JSON and the file, and the
 //     request is signed over the meta JSON, as the media upload APIs require.
 //
+// A path starting with v2/ is an APIv2 (XML) call, with its own options:
+// "xml" (the request parameters, a map[string]string or Opts of flat
+// values), "security" (true to present Config.TLSCertificate) and
+// "nonceless" (true to send no nonce_str), besides "headers" and the
+// placeholders; see docs/apiv2.md.
+//
 // Any other key is an error: a typo such as "jsno" is not silently ignored.
 type Opts map[string]any
 
@@ -230,6 +236,12 @@ func (ch Chain) Do(ctx context.Context, method string, opts Opts) (*Response, er
 	}
 	if ch.tmpl == "" && ch.origin == "" {
 		return nil, fmt.Errorf("%w: empty path", ErrInvalidPath)
+	}
+	if isV2(ch) {
+		return ch.c.doV2(ctx, method, ch, opts) // APIv2 (XML), see v2.go
+	}
+	if err := checkNotV2Options(ch, opts); err != nil {
+		return nil, err
 	}
 	return ch.c.do(ctx, method, ch, opts)
 }

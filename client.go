@@ -28,6 +28,7 @@ type Client struct {
 	verifier *verifier.Verifier
 	merchant *rsa.PrivateKey // nil when the key is not an *rsa.PrivateKey
 	apiv3Key []byte
+	v2       v2Client // APIv2 key and client-certificate transport, see v2.go
 
 	scheme   string // "https" or "http"
 	host     string // host[:port] of BaseURL
@@ -157,11 +158,14 @@ func New(cfg Config) (*Client, error) {
 			MaxConnWaitTimeout:        c.timeout,
 			MaxResponseBodySize:       max,
 			DisablePathNormalizing:    true,
-			TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12},
+			TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs},
 			Dial: (&fasthttp.TCPDialer{
 				Concurrency: 1000,
 			}).Dial,
 		}
+	}
+	if err := c.setupV2(cfg); err != nil {
+		return nil, bad("%v", err)
 	}
 	return c, nil
 }

@@ -3,6 +3,8 @@ package wxpay
 import (
 	"crypto"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -37,6 +39,21 @@ type Config struct {
 	// notifications and platform certificates. Optional; when set it must be
 	// 32 bytes.
 	APIv3Key string
+	// APIv2Secret is the merchant's APIv2 key (API密钥), the shared secret
+	// APIv2 (v2/...) requests and answers are signed with and APIv2 refund
+	// notifications are encrypted with. Needed only for APIv2; when set it
+	// must be 32 bytes.
+	APIv2Secret string
+	// TLSCertificate is the merchant API certificate with its private key
+	// (apiclient_cert.pem and apiclient_key.pem, as tls.LoadX509KeyPair
+	// reads them), presented as the TLS client certificate by the APIv2
+	// calls made with the security option (secapi/..., mmpaymkttransfers/...).
+	// Optional; those calls are refused without it.
+	TLSCertificate *tls.Certificate
+	// RootCAs, if set, are the certificate authorities server certificates
+	// are checked against, instead of the system's: an emulator's, say. It
+	// applies to the default transport and to the security option's.
+	RootCAs *x509.CertPool
 	// BaseURL is where requests go. If empty, DefaultBaseURL is used. An
 	// http:// URL is accepted only for a loopback host (an emulator).
 	BaseURL string

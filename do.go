@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"sort"
 	"strconv"
@@ -620,10 +621,7 @@ func transportError(ctx context.Context, method, origin, target string, err erro
 func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs *buffers) (*Response, error) {
 	status := resp.StatusCode()
 	body := append([]byte(nil), resp.Body()...)
-	header := make(http.Header, 12)
-	for k, v := range resp.Header.All() {
-		header.Add(string(k), string(v))
-	}
+	header := responseHeader(&resp.Header)
 	h := verifier.Headers{
 		Timestamp: header.Get(verifier.HeaderTimestamp),
 		Nonce:     header.Get(verifier.HeaderNonce),
@@ -647,4 +645,39 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 	}
 	r.Verified, r.Serial = true, h.Serial
 	return r, nil
+}
+
+// responseHeader copies the headers of resp into an http.Header with a
+// constant number of allocations: one string holds every name and value,
+// and one slice backs every single value.
+func responseHeader(rh *fasthttp.ResponseHeader) http.Header {
+	n, size := 0, 0
+	for k, v := range rh.All() {
+		n++
+		size += len(k) + len(v)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for k, v := range rh.All() {
+		sb.Write(k)
+		sb.Write(v)
+	}
+	all := sb.String()
+	vals := make([]string, n)
+	h := make(http.Header, n)
+	off, i := 0, 0
+	for k, v := range rh.All() {
+		name := textproto.CanonicalMIMEHeaderKey(all[off : off+len(k)])
+		off += len(k)
+		val := all[off : off+len(v)]
+		off += len(v)
+		if prev, ok := h[name]; ok {
+			h[name] = append(prev, val)
+			continue
+		}
+		vals[i] = val
+		h[name] = vals[i : i+1 : i+1]
+		i++
+	}
+	return h
 }

@@ -100,21 +100,21 @@ func (c *Client) ParseNotification(header http.Header, body []byte) (*Notificati
 	}, body)
 }
 
-// envelope is the JSON of a notification. encoding/json refuses a field of
-// the wrong type.
-type envelope struct {
-	ID           string `json:"id"`
-	CreateTime   string `json:"create_time"`
-	EventType    string `json:"event_type"`
-	ResourceType string `json:"resource_type"`
-	Summary      string `json:"summary"`
-	Resource     *struct {
-		Algorithm      string `json:"algorithm"`
-		Ciphertext     string `json:"ciphertext"`
-		Nonce          string `json:"nonce"`
-		AssociatedData string `json:"associated_data"`
-		OriginalType   string `json:"original_type"`
-	} `json:"resource"`
+// jsonObject is a JSON object by key. Keys match exactly (unlike
+// encoding/json's struct fields); a repeated key keeps its last value.
+type jsonObject map[string]json.RawMessage
+
+// str returns the string at key, "" when it is absent or null.
+func (o jsonObject) str(key, where string) (string, error) {
+	raw, ok := o[key]
+	if !ok || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%w: %s%s is not a string", ErrMalformedNotification, where, key)
+	}
+	return s, nil
 }
 
 func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notification, error) {
@@ -127,64 +127,80 @@ func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notificati
 	malformed := func(why string) error {
 		return fmt.Errorf("%w: %s", ErrMalformedNotification, why)
 	}
-	var env envelope
-	if !json.Valid(body) {
-		return nil, malformed("body is not JSON")
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return nil, malformed(fmt.Sprintf("%s is a JSON %s, want a %s", typeErr.Field, typeErr.Value, typeErr.Type))
-		}
+	var env, res jsonObject
+	if err := json.Unmarshal(body, &env); err != nil || env == nil {
 		return nil, malformed("body is not a JSON object")
 	}
-	switch {
-	case env.ID == "":
+	n := &Notification{Serial: h.Serial}
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{
+		{"id", &n.ID},
+		{"create_time", &n.CreateTime},
+		{"event_type", &n.EventType},
+		{"resource_type", &n.ResourceType},
+		{"summary", &n.Summary},
+	} {
+		if *f.dst, err = env.str(f.key, ""); err != nil {
+			return nil, err
+		}
+	}
+	switch raw := env["resource"]; {
+	case n.ID == "":
 		return nil, malformed("no id")
-	case env.EventType == "":
+	case n.EventType == "":
 		return nil, malformed("no event_type")
-	case env.Resource == nil:
+	case raw == nil || string(raw) == "null":
 		return nil, malformed("no resource")
+	case json.Unmarshal(raw, &res) != nil:
+		return nil, malformed("resource is not a JSON object")
 	}
-	res := env.Resource
-	if res.Algorithm != aesgcm.Algorithm {
-		return nil, fmt.Errorf("%w: resource.algorithm %q, want %s", ErrUnsupportedAlgorithm, truncate(res.Algorithm, 40), aesgcm.Algorithm)
+	var algorithm, ciphertext, nonce string
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{
+		{"algorithm", &algorithm},
+		{"ciphertext", &ciphertext},
+		{"nonce", &nonce},
+		{"associated_data", &n.AssociatedData},
+		{"original_type", &n.OriginalType},
+	} {
+		if *f.dst, err = res.str(f.key, "resource."); err != nil {
+			return nil, err
+		}
 	}
-	if res.Ciphertext == "" {
+	if algorithm != aesgcm.Algorithm {
+		return nil, fmt.Errorf("%w: resource.algorithm %s, want %s", ErrUnsupportedAlgorithm, truncate(algorithm, 40), aesgcm.Algorithm)
+	}
+	if ciphertext == "" {
 		return nil, malformed("no resource.ciphertext")
 	}
-	plain, err := aesgcm.Decrypt(c.apiv3Key, res.Nonce, res.AssociatedData, res.Ciphertext)
+	plain, err := aesgcm.Decrypt(c.apiv3Key, nonce, n.AssociatedData, ciphertext)
 	switch {
 	case errors.Is(err, aesgcm.ErrNonceSize):
-		return nil, malformed(fmt.Sprintf("resource.nonce is %d bytes, want %d", len(res.Nonce), aesgcm.NonceSize))
+		return nil, malformed(fmt.Sprintf("resource.nonce is %d bytes, want %d", len(nonce), aesgcm.NonceSize))
 	case errors.Is(err, aesgcm.ErrCiphertext):
 		return nil, malformed("resource.ciphertext is not base64 of a sealed resource")
 	case err != nil:
-		return nil, fmt.Errorf("%w (event %s, id %s)", ErrDecryptFailed, truncate(env.EventType, 40), truncate(env.ID, 64))
+		return nil, fmt.Errorf("%w (event %s, id %s)", ErrDecryptFailed, truncate(n.EventType, 40), truncate(n.ID, 64))
 	}
-	if !gjson.ValidBytes(plain) {
+	if !json.Valid(plain) {
 		return nil, malformed("decrypted resource is not JSON")
 	}
-	return &Notification{
-		ID:             env.ID,
-		CreateTime:     env.CreateTime,
-		EventType:      env.EventType,
-		ResourceType:   env.ResourceType,
-		Summary:        env.Summary,
-		OriginalType:   res.OriginalType,
-		AssociatedData: res.AssociatedData,
-		Resource:       gjson.Parse(string(plain)),
-		Serial:         h.Serial,
-		Body:           append([]byte(nil), body...),
-	}, nil
+	n.Resource = gjson.Parse(string(plain))
+	n.Body = append([]byte(nil), body...)
+	return n, nil
 }
 
 // truncate shortens s for an error message.
 func truncate(s string, n int) string {
 	if len(s) > n {
-		return strconv.Quote(s[:n]) + "..."
+		s = s[:n] + "..."
 	}
-	return s
+	return strconv.Quote(s)
 }
 
 // A notification answer: the status and the JSON body WeChat Pay reads.

@@ -596,7 +596,9 @@ func TestNotificationHandlerFunctionFails(t *testing.T) {
 		name string
 		fn   func(context.Context, *wxpay.Notification) error
 	}{
-		{"error", func(context.Context, *wxpay.Notification) error { return errors.New("db: connection refused to 10.0.0.7") }},
+		{"error", func(context.Context, *wxpay.Notification) error {
+			return errors.New("db: connection refused to 10.0.0.7")
+		}},
 		{"panic", func(context.Context, *wxpay.Notification) error { panic("nil map") }},
 	} {
 		rec := httptest.NewRecorder()
@@ -723,4 +725,132 @@ func TestFasthttpNotificationFromEmulator(t *testing.T) {
 	if diff := cmp.Diff([]int{500, 204}, d.Statuses()); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
+}
+
+// Fuzzing: a fixed APIv3 key and clock, so that the seeds stay valid.
+const (
+	fuzzAPIv3Key = "0123456789abcdefghijklmnopqrstuv"
+	fuzzNow      = 1700000000
+	fuzzNonce    = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"
+)
+
+// FuzzParseNotification feeds ParseNotification arbitrary bodies and
+// headers. An empty signature stands for a valid one, made by the target
+// over the body, so that the fuzzer reaches past the signature check. It
+// must never panic, and must succeed exactly when an independent check of
+// the input says it should.
+func FuzzParseNotification(f *testing.F) {
+	mk, err := rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	if err != nil {
+		f.Fatal(err)
+	}
+	pk, err := rsaenc.LoadPrivateKey("testdata/platform_key.pem")
+	if err != nil {
+		f.Fatal(err)
+	}
+	c, err := wxpay.New(wxpay.Config{
+		MchID:      "1900000109",
+		Serial:     wxpaytest.DefaultMerchantSerial,
+		PrivateKey: mk,
+		Certs:      map[string]*rsa.PublicKey{platformSerial: &pk.PublicKey},
+		APIv3Key:   fuzzAPIv3Key,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	c.Verifier().Now = func() time.Time { return time.Unix(fuzzNow, 0) }
+
+	ts := strconv.Itoa(fuzzNow)
+	ct, err := aesgcm.Encrypt([]byte(fuzzAPIv3Key), forgeNonce, "refund", []byte(forgeResource))
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid := `{"id":"EV-1","create_time":"2023-11-15T06:13:20+08:00","resource_type":"encrypt-resource","event_type":"REFUND.SUCCESS","summary":"退款成功","resource":{"original_type":"refund","algorithm":"AEAD_AES_256_GCM","ciphertext":"` + ct + `","associated_data":"refund","nonce":"` + forgeNonce + `"}}`
+	f.Add([]byte(valid), ts, platformSerial, "")
+	f.Add([]byte(valid), ts, platformSerial, "WECHATPAY/SIGNTEST/AAAA")
+	f.Add([]byte(`{"id":"1","event_type":"X","resource":{}}`), ts, platformSerial, "")
+
+	f.Fuzz(func(t *testing.T, body []byte, timestamp, serial, signature string) {
+		signed := signature == ""
+		if signed {
+			digest := sha256.Sum256([]byte(timestamp + "\n" + fuzzNonce + "\n" + string(body) + "\n"))
+			sig, err := rsa.SignPKCS1v15(nil, pk, crypto.SHA256, digest[:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			signature = base64.StdEncoding.EncodeToString(sig)
+		}
+		h := http.Header{}
+		h.Set("Wechatpay-Timestamp", timestamp)
+		h.Set("Wechatpay-Nonce", fuzzNonce)
+		h.Set("Wechatpay-Signature", signature)
+		h.Set("Wechatpay-Serial", serial)
+		n, err := c.ParseNotification(h, body)
+
+		want, plain := fuzzOracle(signed, h, body)
+		if (err == nil) != want {
+			t.Fatalf("ParseNotification = %v; the input is valid: %v", err, want)
+		}
+		if err != nil {
+			if n != nil {
+				t.Fatal("a notification returned with an error")
+			}
+			if strings.Contains(err.Error(), fuzzAPIv3Key) {
+				t.Fatalf("error %q holds the APIv3 key", err)
+			}
+			return
+		}
+		if n.Resource.Raw != string(plain) || string(n.Body) != string(body) || n.ID == "" || n.EventType == "" || n.Serial != serial {
+			t.Fatalf("notification %+v does not match the input", n)
+		}
+	})
+}
+
+// fuzzOracle says whether a notification should be accepted, checking it
+// with other means than ParseNotification: signed by the target (a
+// signature the fuzzer made up does not verify), a trusted serial, a timestamp within 300 s, a JSON object whose known fields are
+// strings or null, an id, an event_type, an AEAD_AES_256_GCM resource that
+// decrypts to JSON. It returns the plaintext of a valid one.
+func fuzzOracle(signed bool, h http.Header, body []byte) (bool, []byte) {
+	if !signed || h.Get("Wechatpay-Serial") != platformSerial {
+		return false, nil
+	}
+	ts, err := strconv.ParseInt(h.Get("Wechatpay-Timestamp"), 10, 64)
+	if err != nil || ts < fuzzNow-300 || ts > fuzzNow+300 {
+		return false, nil
+	}
+	var env map[string]any
+	if json.Unmarshal(body, &env) != nil || env == nil {
+		return false, nil
+	}
+	strs := func(m map[string]any, keys ...string) (map[string]string, bool) {
+		out := map[string]string{}
+		for _, k := range keys {
+			switch v := m[k].(type) {
+			case nil:
+			case string:
+				out[k] = v
+			default:
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	e, ok := strs(env, "id", "create_time", "event_type", "resource_type", "summary")
+	if !ok || e["id"] == "" || e["event_type"] == "" {
+		return false, nil
+	}
+	res, ok := env["resource"].(map[string]any)
+	if !ok {
+		return false, nil
+	}
+	r, ok := strs(res, "algorithm", "ciphertext", "nonce", "associated_data", "original_type")
+	if !ok || r["algorithm"] != "AEAD_AES_256_GCM" || r["ciphertext"] == "" {
+		return false, nil
+	}
+	plain, err := aesgcm.Decrypt([]byte(fuzzAPIv3Key), r["nonce"], r["associated_data"], r["ciphertext"])
+	if err != nil || !json.Valid(plain) {
+		return false, nil
+	}
+	return true, plain
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -86,6 +88,8 @@ func report(w io.Writer, cfg driverConfig, configs []config, res map[config]map[
 			bodies = append(bodies, c)
 		}
 	}
+	slices.SortFunc(concs, func(a, b config) int { return cmp.Compare(a.conc, b.conc) })
+	slices.SortFunc(bodies, func(a, b config) int { return cmp.Compare(a.body, b.body) })
 	scaling := func(title string, cs []config, head func(config) string) {
 		if len(cs) < 2 {
 			return

@@ -127,6 +127,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		x.reset()
 		return
 	}
+	if isV2Path(r.URL.EscapedPath()) {
+		s.serveV2(x, body, readErr) // APIv2 (XML), see v2.go
+		return
+	}
 	if readErr != nil {
 		x.fail(invalidRequest("request body could not be read"))
 		return

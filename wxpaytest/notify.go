@@ -1,6 +1,7 @@
 package wxpaytest
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -220,7 +221,13 @@ func (s *Server) Notify(notifyURL, eventType string, resource any) (*Delivery, e
 	case string:
 		plain = []byte(r)
 	default:
-		plain = marshal(r)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			return nil, fmt.Errorf("wxpaytest: resource: %w", err)
+		}
+		plain = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	if !json.Valid(plain) {
 		return nil, errors.New("wxpaytest: resource is not JSON")

@@ -318,12 +318,17 @@ func TestCloseCancelsAttemptInFlight(t *testing.T) {
 	s.MerchantKey, s.Platform = merchantKey, []PlatformKey{{Serial: DefaultPlatformSerial, Key: platformKey}}
 	s.Start()
 	defer s.Close()
-	arrived := make(chan struct{})
+	arrived, release := make(chan struct{}), make(chan struct{})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // then net/http notices the emulator hanging up
 		close(arrived)
-		<-r.Context().Done() // never answers; the emulator hangs up
+		select { // no answer until the emulator hangs up
+		case <-r.Context().Done():
+		case <-release:
+		}
 	}))
 	defer hs.Close()
+	defer close(release)
 	d, err := s.Notify(hs.URL, "TRANSACTION.SUCCESS", `{}`)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/wxpay-chain/wxpay/signer"
 	"github.com/wxpay-chain/wxpay/verifier"
@@ -135,16 +136,28 @@ func (x *exchange) sign(h http.Header, body []byte, kind FaultKind) {
 		ts += int64(x.fault.Skew.Seconds())
 	}
 	tsStr := strconv.FormatInt(ts, 10)
+	if kind == 0 && x.s.ReuseSignatures {
+		if nonce, sigStr, ok := x.s.sigCache.get(serial, ts, body); ok {
+			h.Set(verifier.HeaderTimestamp, tsStr)
+			h.Set(verifier.HeaderNonce, nonce)
+			h.Set(verifier.HeaderSignature, sigStr)
+			h.Set(verifier.HeaderSerial, serial)
+			return
+		}
+	}
 	nonce := signer.Nonce()
 	msg := verifier.AppendMessage(nil, tsStr, nonce, body)
 	digest := sha256.Sum256(msg)
-	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:])
+	sig, err := x.s.signDigest(serial, key, digest[:])
 	if err != nil {
 		// A valid RSA key does not fail to sign; leave the answer
 		// unsigned, which a client will refuse.
 		return
 	}
 	sigStr := base64.StdEncoding.EncodeToString(sig)
+	if kind == 0 && x.s.ReuseSignatures {
+		x.s.sigCache.put(serial, ts, body, nonce, sigStr)
+	}
 	switch kind {
 	case FaultCorruptSignature:
 		sig[len(sig)/2] ^= 0x01
@@ -168,6 +181,16 @@ func (x *exchange) sign(h http.Header, body []byte, kind FaultKind) {
 		}
 		h.Del(name)
 	}
+}
+
+// signDigest signs a SHA-256 digest with the platform key serial names,
+// through the crypto backend the client uses too (OpenSSL's libcrypto when
+// it can be loaded), or with crypto/rsa when the backend refused the key.
+func (s *Server) signDigest(serial string, key *rsa.PrivateKey, digest []byte) ([]byte, error) {
+	if sk := s.signKeys[serial]; sk != nil {
+		return sk.SignSHA256(digest)
+	}
+	return rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest)
 }
 
 // responseKey picks the platform key for the answer to r: the one the
@@ -199,4 +222,46 @@ func pad(body []byte, size int) []byte {
 		out = append(out, ',')
 	}
 	return append(out, body[1:]...)
+}
+
+// sigCache holds the response signatures of the current second, by platform
+// serial and body, for Server.ReuseSignatures.
+type sigCache struct {
+	mu sync.Mutex
+	ts int64
+	m  map[[sha256.Size]byte][2]string // nonce, signature
+}
+
+// maxSigCache bounds the distinct bodies remembered within one second.
+const maxSigCache = 1024
+
+func sigCacheKey(serial string, body []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(serial))
+	h.Write([]byte{0})
+	h.Write(body)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (c *sigCache) get(serial string, ts int64, body []byte) (nonce, sig string, ok bool) {
+	k := sigCacheKey(serial, body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ts != ts {
+		return "", "", false
+	}
+	v, ok := c.m[k]
+	return v[0], v[1], ok
+}
+
+func (c *sigCache) put(serial string, ts int64, body []byte, nonce, sig string) {
+	k := sigCacheKey(serial, body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ts != ts || c.m == nil || len(c.m) >= maxSigCache {
+		c.ts, c.m = ts, make(map[[sha256.Size]byte][2]string)
+	}
+	c.m[k] = [2]string{nonce, sig}
 }

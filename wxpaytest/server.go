@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/internal/rsabackend"
 )
 
 // DefaultAddr is the address a Server listens on when Addr is empty: a
@@ -65,6 +66,19 @@ type Server struct {
 	// empty, a random one is generated.
 	APIv3Key string
 
+	// APIv2Secret is the merchant's 32-byte APIv2 key, which APIv2
+	// requests and answers are signed with, returned by Config. If empty, a
+	// random one is generated.
+	APIv2Secret string
+
+	// ReuseSignatures makes the server sign each distinct answer at most
+	// once a second: identical answers (same platform key, same body,
+	// no fault) within the same second share their Wechatpay-Timestamp,
+	// -Nonce and -Signature, all still valid. It is meant for load tests,
+	// where RSA signing would otherwise dominate the emulator's CPU; real
+	// WeChat Pay answers never repeat a nonce.
+	ReuseSignatures bool
+
 	// Now is the emulator's clock, used to check request timestamps, to
 	// stamp responses and to date refunds. If nil, time.Now is used.
 	Now func() time.Time
@@ -88,8 +102,12 @@ type Server struct {
 	listener net.Listener
 	hs       *http.Server
 	platform map[string]*rsa.PrivateKey // by serial, read-only after Start
-	done     chan struct{}              // closed by Close
-	active   sync.WaitGroup             // running handlers
+	// signKeys are the platform keys prepared for the crypto backend
+	// (OpenSSL when it can be loaded, see signer.Backend), by serial;
+	// read-only after Start.
+	signKeys map[string]*rsabackend.SigningKey
+	done     chan struct{}  // closed by Close
+	active   sync.WaitGroup // running handlers
 
 	mu     sync.Mutex // guards the state below
 	store  *store
@@ -99,6 +117,8 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*faultEntry
 
+	sigCache sigCache // for ReuseSignatures
+
 	recMu   sync.Mutex
 	records []*Request
 	count   atomic.Int64
@@ -106,6 +126,8 @@ type Server struct {
 	files fileState // bills, uploaded media, platform certificates: see bills.go
 
 	notifier notifier // notifications being sent, see notify.go
+
+	v2 v2State // APIv2 TLS certificates, see v2.go
 }
 
 // NewServer starts and returns a new Server with fresh keys. The caller
@@ -159,9 +181,14 @@ func (s *Server) StartErr() error {
 	}
 	s.listener = ln
 	s.URL = "http://" + ln.Addr().String() + "/"
+	ln = s.wrapTLS(ln) // https for StartTLS, see v2.go
 	s.platform = make(map[string]*rsa.PrivateKey, len(s.Platform))
+	s.signKeys = make(map[string]*rsabackend.SigningKey, len(s.Platform))
 	for _, p := range s.Platform {
 		s.platform[p.Serial] = p.Key
+		if sk, err := rsabackend.NewSigningKey(p.Key); err == nil {
+			s.signKeys[p.Serial] = sk
+		}
 	}
 	s.done = make(chan struct{})
 	s.mu.Lock()
@@ -186,6 +213,9 @@ func (s *Server) setupLocked() error {
 		return nil
 	}
 	if err := s.setupKeys(); err != nil {
+		return err
+	}
+	if err := s.setupV2(); err != nil { // APIv2 key and certificates, see v2.go
 		return err
 	}
 	s.ready = true
@@ -227,7 +257,9 @@ func (s *Server) enter() bool {
 
 // Config returns a wxpay.Config for a client of this server: the merchant
 // id, serial and private key, the platform public keys by serial, the
-// APIv3 key and BaseURL set to URL. Call it after Start (before Start the
+// APIv3 key and BaseURL set to URL; for APIv2, the APIv2 key, the merchant
+// client certificate (TLSCertificate) and the emulator's certificate
+// authority (RootCAs). Call it after Start (before Start the
 // BaseURL is empty). It panics if keys cannot be generated.
 func (s *Server) Config() wxpay.Config {
 	s.setupMu.Lock()
@@ -239,6 +271,7 @@ func (s *Server) Config() wxpay.Config {
 	for _, p := range s.Platform {
 		certs[p.Serial] = &p.Key.PublicKey
 	}
+	clientCert := s.v2.clientCert
 	return wxpay.Config{
 		MchID:      s.MchID,
 		Serial:     s.MerchantSerial,
@@ -246,6 +279,10 @@ func (s *Server) Config() wxpay.Config {
 		Certs:      certs,
 		APIv3Key:   s.APIv3Key,
 		BaseURL:    s.URL,
+		// APIv2, see v2.go.
+		APIv2Secret:    s.APIv2Secret,
+		TLSCertificate: &clientCert,
+		RootCAs:        s.v2.pool,
 	}
 }
 

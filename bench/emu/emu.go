@@ -27,6 +27,10 @@ func Serve(dir, addr string, out io.Writer, stop <-chan struct{}) error {
 	if addr != "" {
 		srv.Addr = addr
 	}
+	// Sign each distinct answer once a second instead of once per call, so
+	// the emulator is not the bottleneck of a client benchmark (it shares
+	// the machine's cores with the client). BENCH_EMU_REUSE=0 turns it off.
+	srv.ReuseSignatures = os.Getenv("BENCH_EMU_REUSE") != "0"
 	fresh := false
 	if _, err := os.Stat(filepath.Join(dir, wxpaytest.ConfigFile)); err == nil {
 		if err := srv.ReadFiles(dir); err != nil {

@@ -1,0 +1,256 @@
+package wxpay_test
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/wxpaytest"
+)
+
+// certSerial is a platform certificate serial, for the certificate-mode key.
+const certSerial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+
+var (
+	certKeyOnce sync.Once
+	certKey     *rsa.PrivateKey
+	certKeyErr  error
+)
+
+// migration starts an emulator with two platform keys, the public-key id
+// platformSerial and the certificate serial certSerial, signing by default
+// with the first of order, and a client trusting only the serials in trust.
+func migration(t testing.TB, order []string, trust ...string) (*wxpaytest.Server, *wxpay.Client) {
+	t.Helper()
+	certKeyOnce.Do(func() { certKey, certKeyErr = wxpaytest.GenerateKey() })
+	if certKeyErr != nil {
+		t.Fatal(certKeyErr)
+	}
+	mk, err := rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := rsaenc.LoadPrivateKey("testdata/platform_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]*rsa.PrivateKey{platformSerial: pk, certSerial: certKey}
+	srv := wxpaytest.NewUnstartedServer()
+	srv.MerchantKey = mk
+	for _, s := range order {
+		srv.Platform = append(srv.Platform, wxpaytest.PlatformKey{Serial: s, Key: keys[s]})
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := srv.Config()
+	cfg.Timeout = 5 * time.Second
+	cfg.Certs = map[string]*rsa.PublicKey{}
+	for _, s := range trust {
+		cfg.Certs[s] = &keys[s].PublicKey
+	}
+	c, err := wxpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+func queryFixture(c *wxpay.Client, serial string) (*wxpay.Response, error) {
+	return c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{
+		"out_refund_no": fixtureOutNo,
+		"headers":       wxpay.Opts{"Wechatpay-Serial": serial},
+	})
+}
+
+// During a migration the client trusts a public key and a platform
+// certificate at once, and answers signed with either verify.
+func TestBothKeyKindsAtOnce(t *testing.T) {
+	_, c := migration(t, []string{platformSerial, certSerial}, platformSerial, certSerial)
+	for _, serial := range []string{platformSerial, certSerial} {
+		resp, err := queryFixture(c, serial)
+		if err != nil {
+			t.Fatalf("answer signed with %s: %v", serial, err)
+		}
+		if !resp.Verified || resp.Serial != serial {
+			t.Errorf("answer verified %v with %q, want %s", resp.Verified, resp.Serial, serial)
+		}
+	}
+	// A client that trusts only the public key refuses the certificate's
+	// signature.
+	_, pubOnly := migration(t, []string{platformSerial, certSerial}, platformSerial)
+	if _, err := queryFixture(pubOnly, certSerial); !errors.Is(err, wxpay.ErrUnknownSerial) {
+		t.Errorf("certificate-signed answer to a public-key client: err = %v, want ErrUnknownSerial", err)
+	}
+}
+
+func TestDownloadCertificates(t *testing.T) {
+	srv, c := migration(t, []string{platformSerial, certSerial}, platformSerial)
+	certs, err := c.DownloadCertificates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the certificate-mode key has a certificate.
+	if len(certs) != 1 || certs[0].Serial != certSerial {
+		t.Fatalf("got %d certificates %v, want one, %s", len(certs), certs, certSerial)
+	}
+	ct := certs[0]
+	if !ct.PublicKey().Equal(&certKey.PublicKey) {
+		t.Errorf("certificate key is not the emulator's platform key")
+	}
+	now := time.Now()
+	if !ct.EffectiveTime.Before(now) || !ct.ExpireTime.After(now) {
+		t.Errorf("validity %v to %v does not cover now", ct.EffectiveTime, ct.ExpireTime)
+	}
+	if _, serial, err := rsaenc.ParseCertificate(ct.PEM); err != nil || serial != certSerial {
+		t.Errorf("PEM: serial %q, %v", serial, err)
+	}
+	if pem, ok := srv.PlatformCertificate(certSerial); !ok || string(pem) != string(ct.PEM) {
+		t.Errorf("downloaded certificate differs from the emulator's")
+	}
+
+	// A client without the APIv3 key cannot decrypt.
+	cfg := srv.Config()
+	cfg.APIv3Key = ""
+	noKey, _ := wxpay.New(cfg)
+	if _, err := noKey.DownloadCertificates(context.Background()); err == nil {
+		t.Errorf("no APIv3 key: want an error")
+	}
+	// A wrong APIv3 key does not decrypt.
+	cfg = srv.Config()
+	cfg.APIv3Key = "0123456789abcdef0123456789abcdef"
+	wrong, _ := wxpay.New(cfg)
+	if _, err := wrong.DownloadCertificates(context.Background()); err == nil {
+		t.Errorf("wrong APIv3 key: want an error")
+	}
+	// An answer that fails verification is refused before decryption.
+	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultCorruptSignature, PathPrefix: "/v3/certificates"})
+	if _, err := c.DownloadCertificates(context.Background()); !errors.Is(err, wxpay.ErrBadSignature) {
+		t.Errorf("corrupt signature: err = %v, want ErrBadSignature", err)
+	}
+}
+
+// Trust on first use: the answer is signed with a certificate the client
+// does not trust yet, and verifies with the certificate it carries.
+func TestDownloadCertificatesTOFU(t *testing.T) {
+	srv, c := migration(t, []string{certSerial, platformSerial}, platformSerial)
+	if _, err := c.DownloadCertificates(context.Background()); !errors.Is(err, wxpay.ErrUnknownSerial) {
+		t.Fatalf("DownloadCertificates: err = %v, want ErrUnknownSerial", err)
+	}
+	certs, tofu, err := c.DownloadCertificatesTOFU(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tofu || len(certs) != 1 || certs[0].Serial != certSerial {
+		t.Errorf("tofu = %v, %d certificates, want TOFU and %s", tofu, len(certs), certSerial)
+	}
+
+	// A client that already trusts the signing key is not in TOFU mode.
+	_, trusted := migration(t, []string{certSerial, platformSerial}, platformSerial, certSerial)
+	if _, tofu, err := trusted.DownloadCertificatesTOFU(context.Background()); err != nil || tofu {
+		t.Errorf("trusted client: tofu = %v, err = %v; want a verified answer", tofu, err)
+	}
+
+	// TOFU never accepts a bad signature, nor a serial that names none of
+	// the certificates.
+	for _, f := range []wxpaytest.Fault{
+		{Kind: wxpaytest.FaultCorruptSignature},
+		{Kind: wxpaytest.FaultUnknownSerial, Serial: "1234ABCD"},
+		{Kind: wxpaytest.FaultProbeSignature},
+	} {
+		f.PathPrefix = "/v3/certificates"
+		srv.Inject(f)
+		_, _, err := c.DownloadCertificatesTOFU(context.Background())
+		var ve *wxpay.VerifyError
+		if !errors.As(err, &ve) {
+			t.Errorf("%v: err = %v, want a *VerifyError", f.Kind, err)
+		}
+	}
+}
+
+// The refresher adds the certificate a trusted answer lists, never drops
+// a configured key, never adds from an answer that failed verification, and
+// stops cleanly; calls run concurrently with refreshes.
+func TestCertificateRefresher(t *testing.T) {
+	srv, c := migration(t, []string{platformSerial, certSerial}, platformSerial)
+	if _, err := queryFixture(c, certSerial); !errors.Is(err, wxpay.ErrUnknownSerial) {
+		t.Fatalf("before refresh: err = %v, want ErrUnknownSerial", err)
+	}
+
+	// A refresh from an answer that does not verify adds nothing.
+	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultCorruptSignature, PathPrefix: "/v3/certificates"})
+	r := c.StartCertificateRefresher(time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !errors.Is(r.Err(), wxpay.ErrBadSignature) {
+		t.Errorf("refresh from a corrupt answer: Err() = %v, want ErrBadSignature", r.Err())
+	}
+	if got := c.Serials(); len(got) != 1 || got[0] != platformSerial {
+		t.Errorf("after a failed refresh the client trusts %v", got)
+	}
+	r.Stop()
+
+	r = c.StartCertificateRefresher(10 * time.Millisecond)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := 0; i < 4; i++ {
+		wg.Go(func() {
+			for j := 0; j < 10; j++ {
+				if _, err := queryFixture(c, platformSerial); err != nil {
+					errs <- err
+				}
+				if _, err := r.Refresh(context.Background()); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent call: %v", err)
+	}
+	r.Stop()
+	r.Stop() // harmless
+	if err := r.Err(); err != nil {
+		t.Errorf("Err() = %v", err)
+	}
+	if got := c.Serials(); len(got) != 2 {
+		t.Errorf("after refresh the client trusts %v, want both keys", got)
+	}
+	if resp, err := queryFixture(c, certSerial); err != nil || resp.Serial != certSerial {
+		t.Errorf("after refresh, an answer signed with the certificate: %v", err)
+	}
+	// No refresher goroutine is left behind.
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "CertificateRefresher).run") {
+		t.Errorf("a refresher goroutine is still running after Stop")
+	}
+}
+
+// Decrypt reverses the RSA-OAEP encryption WeChat Pay applies to sensitive
+// answer fields under the merchant's public key.
+func TestDecrypt(t *testing.T) {
+	srv, c := setup(t)
+	for _, plain := range []string{"张三", "6222020200001234", "a"} {
+		ct, err := rsaenc.Encrypt(&srv.MerchantKey.PublicKey, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Decrypt(ct)
+		if err != nil || got != plain {
+			t.Errorf("Decrypt = %q, %v; want %q", got, err, plain)
+		}
+	}
+	if _, err := c.Decrypt("bm90IGEgY2lwaGVydGV4dA=="); !errors.Is(err, rsaenc.ErrDecrypt) {
+		t.Errorf("Decrypt of garbage: err = %v, want rsaenc.ErrDecrypt", err)
+	}
+}
