@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -253,4 +254,27 @@ func TestDecrypt(t *testing.T) {
 	if _, err := c.Decrypt("bm90IGEgY2lwaGVydGV4dA=="); !errors.Is(err, rsaenc.ErrDecrypt) {
 		t.Errorf("Decrypt of garbage: err = %v, want rsaenc.ErrDecrypt", err)
 	}
+}
+
+// A merchant that trusts the WeChat Pay public key lists the platform
+// certificates, during a migration or to keep them on file.
+func ExampleClient_DownloadCertificates() {
+	srv := wxpaytest.NewUnstartedServer()
+	srv.Platform = []wxpaytest.PlatformKey{
+		{Serial: wxpaytest.DefaultPlatformSerial},            // public-key mode, signs the answers
+		{Serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"}, // certificate mode
+	}
+	srv.Start()
+	defer srv.Close()
+	client, _ := wxpay.New(srv.Config())
+
+	certs, err := client.DownloadCertificates(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range certs {
+		fmt.Println(c.Serial, c.ExpireTime.After(time.Now()))
+	}
+	// Output: 5157F09EFDC096DE15EBE81A47057A7232F1B8E1 true
 }

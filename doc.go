@@ -23,4 +23,10 @@
 // wrapping ErrInvalidPath, ErrMissingParam, ErrInvalidOption,
 // ErrHostNotAllowed or ErrInvalidConfig for mistakes caught before anything
 // is sent. No error carries key material or the Authorization header.
+//
+// Callbacks: ParseNotification verifies and decrypts a notification WeChat
+// Pay posts to a notify_url, and NotificationHandler (net/http) and
+// FasthttpNotificationHandler (fasthttp) do that and answer WeChat Pay the
+// documented way. Retries (RetryPolicy), failover to the backup domain and a
+// client-side rate limit are configured in Config; see docs/reliability.md.
 package wxpay

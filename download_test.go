@@ -415,3 +415,27 @@ func BenchmarkDownloadBill(b *testing.B) {
 		})
 	}
 }
+
+// A bill is applied for and downloaded in one call; DownloadFile keeps the
+// file only when its digest matches.
+func ExampleChain_DownloadFile() {
+	srv := wxpaytest.NewServer()
+	defer srv.Close()
+	client, _ := wxpay.New(srv.Config())
+	dir, _ := os.MkdirTemp("", "bills")
+	defer os.RemoveAll(dir)
+
+	bill, err := client.Chain("v3/bill/tradebill").DownloadFile(context.Background(), wxpay.Opts{
+		"query": wxpay.Opts{"bill_date": "2026-11-22", "bill_type": "ALL", "tar_type": "GZIP"},
+	}, filepath.Join(dir, "tradebill-2026-11-22.csv"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "tradebill-2026-11-22.csv"))
+	fmt.Println(bill.HashType, bill.Gzip, bill.Size == int64(len(data)))
+	fmt.Println(strings.SplitN(string(data), ",", 3)[:2])
+	// Output:
+	// SHA1 true true
+	// [交易时间 公众账号ID]
+}

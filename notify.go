@@ -82,8 +82,8 @@ func (n *Notification) Unmarshal(v any) error { return json.Unmarshal([]byte(n.R
 //
 // It checks the Wechatpay-Timestamp, Wechatpay-Nonce, Wechatpay-Signature
 // and Wechatpay-Serial headers over body with the client's WeChat Pay keys,
-// as for a response (known serial, timestamp within 5 minutes, no
-// WECHATPAY/SIGNTEST/ probe), then decrypts the AEAD_AES_256_GCM resource
+// as for a response (known serial, timestamp within the verifier's
+// MaxSkew, 5 minutes by default, no WECHATPAY/SIGNTEST/ probe), then decrypts the AEAD_AES_256_GCM resource
 // with Config.APIv3Key. A failed check is an error wrapping a verification
 // sentinel (ErrBadSignature, ...); an untrusted body is not parsed. Other
 // failures wrap ErrNoAPIv3Key, ErrMalformedNotification,
@@ -288,8 +288,12 @@ func callNotificationFunc(ctx context.Context, n *Notification, fn func(context.
 // until acknowledged, and sometimes even after): fn should be idempotent,
 // keyed on the resource's identity (out_refund_no and refund_status, say)
 // rather than on Notification.ID. fn runs while WeChat Pay waits for the
-// answer (5 seconds at most): defer slow work.
+// answer, which it does only for a few seconds: queue slow work. fn must
+// not be nil.
 func (c *Client) NotificationHandler(fn func(context.Context, *Notification) error) http.Handler {
+	if fn == nil {
+		panic("wxpay: NotificationHandler with a nil function")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := c.serveNotification(w, r, fn)
 		if a.body == "" {
@@ -332,9 +336,12 @@ func (c *Client) serveNotification(w http.ResponseWriter, r *http.Request, fn fu
 // FasthttpNotificationHandler is NotificationHandler for a fasthttp server.
 // fn gets the *fasthttp.RequestCtx as its context; it must not keep it, nor
 // anything of the request, after it returns (the Notification is its own).
-// The body limit is MaxNotificationSize, below the server's own
-// MaxRequestBodySize.
+// A body over MaxNotificationSize is refused with 413 (the server itself
+// reads up to its MaxRequestBodySize, 4 MiB by default).
 func (c *Client) FasthttpNotificationHandler(fn func(context.Context, *Notification) error) fasthttp.RequestHandler {
+	if fn == nil {
+		panic("wxpay: FasthttpNotificationHandler with a nil function")
+	}
 	return func(ctx *fasthttp.RequestCtx) {
 		a := c.serveFasthttpNotification(ctx, fn)
 		ctx.Response.Reset()

@@ -622,6 +622,23 @@ func TestNotificationHandlerFunctionFails(t *testing.T) {
 	c.NotificationHandler(func(context.Context, *wxpay.Notification) error { panic(http.ErrAbortHandler) }).ServeHTTP(httptest.NewRecorder(), req)
 }
 
+func TestNotificationHandlerNilFunction(t *testing.T) {
+	_, c := setup(t)
+	for name, mk := range map[string]func(){
+		"NotificationHandler":         func() { c.NotificationHandler(nil) },
+		"FasthttpNotificationHandler": func() { c.FasthttpNotificationHandler(nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s(nil) did not panic", name)
+				}
+			}()
+			mk()
+		}()
+	}
+}
+
 // serveFasthttp serves h on ln until the test ends.
 func serveFasthttp(t *testing.T, ln net.Listener, h fasthttp.RequestHandler) {
 	t.Helper()

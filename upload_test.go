@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -227,4 +228,30 @@ func (c *tamperConn) Write(p []byte) (int, error) {
 		return c.Conn.Write(q)
 	}
 	return c.Conn.Write(p)
+}
+
+// The file option uploads an image: multipart/form-data, signed over the
+// meta JSON.
+func ExampleFile() {
+	srv := wxpaytest.NewServer()
+	defer srv.Close()
+	client, _ := wxpay.New(srv.Config())
+
+	resp, err := client.Chain("v3/merchant/media/upload").Post(wxpay.Opts{
+		"file": wxpay.File{Name: "logo.png", Reader: bytes.NewReader([]byte("\x89PNG\r\n\x1a\n..."))},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, _ := srv.Media(resp.Get("media_id").String())
+	fmt.Println(resp.Verified, m.Filename, m.ContentType)
+
+	_, err = client.Chain("v3/merchant/media/upload").Post(wxpay.Opts{
+		"file": wxpay.File{Name: "logo.gif", Reader: bytes.NewReader([]byte("GIF89a"))},
+	})
+	fmt.Println(err)
+	// Output:
+	// true logo.png image/png
+	// wxpay: invalid option: file: v3/merchant/media/upload takes an image (.jpg, .jpeg, .png, .bmp), not "logo.gif"
 }

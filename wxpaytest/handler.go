@@ -119,7 +119,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if f := x.fault; f != nil && f.Delay > 0 {
 		if !x.wait(f.Delay) {
-			x.s.finishRecord(x.rec, 0)
+			// The client left or the server is closing: drop the
+			// connection, so net/http does not answer an empty 200 for
+			// the handler.
+			x.reset()
 			return
 		}
 	}
