@@ -3,7 +3,7 @@
 GO ?= go
 PKGS = ./...
 
-.PHONY: test race vet fmt interop fuzz fuzz-smoke load bench cover tidy nocgo demo ci
+.PHONY: test race vet fmt doccheck interop fuzz fuzz-smoke load bench cover tidy nocgo demo ci
 
 test: vet fmt
 	$(GO) test -race -count=1 $(PKGS)
@@ -16,6 +16,11 @@ vet:
 
 fmt:
 	@out="$$(gofmt -l . || true)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Every Go snippet in README.md and docs/ compiles against the real API and
+# the runnable ones succeed against the emulator.
+doccheck:
+	python3 scripts/doccheck.py
 
 # Real WeChat Pay clients (wechatpay-go, wechatpay-axios-plugin) against
 # `wxpay emulator`; needs Node.js and npm.
@@ -54,7 +59,7 @@ tidy:
 demo:
 	$(GO) run ./cmd/wxpay demo
 
-ci: test nocgo tidy demo interop fuzz-smoke
+ci: test nocgo tidy demo doccheck interop fuzz-smoke
 
 # Side by side with the other Go SDKs (bench/, a module of its own; see
 # docs/performance.md). BENCH_D is the measured time per client and
