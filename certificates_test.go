@@ -278,3 +278,29 @@ func ExampleClient_DownloadCertificates() {
 	}
 	// Output: 5157F09EFDC096DE15EBE81A47057A7232F1B8E1 true
 }
+
+// A merchant with no WeChat Pay key at all can bootstrap, in explicit trust
+// on first use; New alone refuses such a config.
+func TestBootstrapCertificates(t *testing.T) {
+	srv, _ := migration(t, []string{certSerial}, certSerial)
+	cfg := srv.Config()
+	cfg.Certs = nil
+	if _, err := wxpay.New(cfg); !errors.Is(err, wxpay.ErrInvalidConfig) {
+		t.Fatalf("New without certs: %v, want ErrInvalidConfig", err)
+	}
+	certs, tofu, err := wxpay.BootstrapCertificates(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tofu || len(certs) != 1 || certs[0].Serial != certSerial || !certs[0].PublicKey().Equal(&certKey.PublicKey) {
+		t.Errorf("tofu = %v, certs = %+v; want the emulator's certificate in TOFU", tofu, certs)
+	}
+	cfg.Certs = map[string]*rsa.PublicKey{certSerial: &certKey.PublicKey}
+	if _, tofu, err := wxpay.BootstrapCertificates(context.Background(), cfg); err != nil || tofu {
+		t.Errorf("with the key configured: tofu = %v, err = %v; want an ordinary verified download", tofu, err)
+	}
+	cfg.Certs, cfg.APIv3Key = nil, ""
+	if _, _, err := wxpay.BootstrapCertificates(context.Background(), cfg); !errors.Is(err, wxpay.ErrInvalidConfig) {
+		t.Errorf("without an APIv3 key: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package wxpay
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/tls"
 	"errors"
@@ -50,7 +51,28 @@ type Client struct {
 // New checks cfg and returns a Client for it. Every problem with cfg is
 // reported in an error wrapping ErrInvalidConfig that names the field; key
 // material never appears in it.
-func New(cfg Config) (*Client, error) {
+func New(cfg Config) (*Client, error) { return newClient(cfg, false) }
+
+// BootstrapCertificates downloads the WeChat Pay platform certificates for a
+// merchant that has no WeChat Pay key yet: cfg.Certs may be empty. Without a
+// trusted key nothing vouches for the answer but the APIv3 key (the
+// certificates must decrypt with it) and the answer's own signature, made by
+// one of the certificates it carries: this is trust on first use, and tofu
+// reports it. Check the serials on the merchant platform (商户平台) before
+// trusting them. When cfg.Certs holds a key that signed the answer, it is an
+// ordinary verified download and tofu is false.
+func BootstrapCertificates(ctx context.Context, cfg Config) (certs []Certificate, tofu bool, err error) {
+	c, err := newClient(cfg, true)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.apiv3Key == nil {
+		return nil, false, fmt.Errorf("%w: APIv3Key is needed to decrypt the certificates", ErrInvalidConfig)
+	}
+	return c.DownloadCertificatesTOFU(ctx)
+}
+
+func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
 	}
@@ -72,7 +94,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	if len(cfg.Certs) == 0 {
+	if len(cfg.Certs) == 0 && !allowNoCerts {
 		return nil, bad("Certs is empty: give at least one WeChat Pay public key or platform certificate, by its id or serial")
 	}
 	if _, ok := cfg.Certs[cfg.Serial]; ok {

@@ -50,6 +50,7 @@ type VerifyError struct {
 	Err        error
 }
 
+// Error describes the VerifyError.
 func (e *VerifyError) Error() string {
 	return fmt.Sprintf("wxpay: %s %s: response (status %d) not trusted: %v", e.Method, e.Path, e.StatusCode, e.Err)
 }
@@ -79,6 +80,7 @@ type APIError struct {
 	verifyErr error
 }
 
+// Error describes the APIError.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wxpay: %d", e.StatusCode)

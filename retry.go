@@ -141,6 +141,7 @@ type NetworkError struct {
 	Err    error
 }
 
+// Error describes the NetworkError.
 func (e *NetworkError) Error() string {
 	return fmt.Sprintf("wxpay: %s %s%s: %v", e.Method, e.Host, e.Path, e.Err)
 }
@@ -157,6 +158,7 @@ type RetryError struct {
 	Err      error
 }
 
+// Error describes the RetryError.
 func (e *RetryError) Error() string {
 	return fmt.Sprintf("%v (after %d attempts)", e.Err, e.Attempts)
 }

@@ -52,15 +52,18 @@ func (c *CertificatesCommand) Run(ctx context.Context, args []string) error {
 	if cfg.APIv3Key == "" {
 		return usagef("certificates", "the APIv3 key (apiv3_key, %s) is needed to decrypt the certificates", envAPIv3Key)
 	}
-	client, err := wxpay.New(cfg)
-	if err != nil {
-		return err
-	}
 	var certs []wxpay.Certificate
 	tofu := false
-	if c.tofu {
-		certs, tofu, err = client.DownloadCertificatesTOFU(ctx)
-	} else {
+	switch {
+	case len(cfg.Certs) == 0 && !c.tofu:
+		return usagef("certificates", "no WeChat Pay key is configured (certs, %s) to verify the answer with; add one, or use --tofu (trust on first use)", envCerts)
+	case c.tofu:
+		certs, tofu, err = wxpay.BootstrapCertificates(ctx, cfg)
+	default:
+		var client *wxpay.Client
+		if client, err = wxpay.New(cfg); err != nil {
+			return err
+		}
 		certs, err = client.DownloadCertificates(ctx)
 	}
 	if err != nil {

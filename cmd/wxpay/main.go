@@ -5,6 +5,8 @@
 //	wxpay METHOD PATH [name=value ...] [flags]   sign, send and verify one call
 //	wxpay demo                                   the seed calls, against the emulator
 //	wxpay emulator [--addr ADDR] [--dir DIR]     a standalone WeChat Pay emulator
+//	wxpay download --date D -o FILE              download and check a bill
+//	wxpay certificates [--dir DIR] [--tofu]      download the platform certificates
 //
 // Run "wxpay -h" or "wxpay COMMAND -h" for the details.
 package main
@@ -74,6 +76,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DemoCommand{m: m}).Run(ctx, args[1:])
 	case "emulator":
 		return (&EmulatorCommand{m: m}).Run(ctx, args[1:])
+	case "download":
+		return (&DownloadCommand{m: m}).Run(ctx, args[1:])
+	case "certificates":
+		return (&CertificatesCommand{m: m}).Run(ctx, args[1:])
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 && args[0] == "help" {
 			return m.Run(ctx, []string{args[1], "-h"})
@@ -132,12 +138,16 @@ Usage:
 	wxpay METHOD PATH [name=value ...] [flags]
 	wxpay demo [--json]
 	wxpay emulator [--addr ADDR] [--dir DIR]
+	wxpay download --date YYYY-MM-DD -o FILE [--fundflow] [--type T] [--gzip]
+	wxpay certificates [--dir DIR] [--tofu]
 
 Commands:
 
 	get, post, put, patch, delete   call one endpoint (wxpay post -h for the flags)
 	demo                            run the seed calls against an in-process emulator
 	emulator                        serve the WeChat Pay emulator until interrupted
+	download                        download a trade or fund flow bill, checking its digest
+	certificates                    download and decrypt the platform certificates
 
 Credentials come from --config FILE or from the environment variables
 WXPAY_MCHID, WXPAY_SERIAL, WXPAY_PRIVATE_KEY, WXPAY_CERTS, WXPAY_APIV3_KEY
