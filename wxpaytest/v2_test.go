@@ -366,12 +366,12 @@ func TestV2Faults(t *testing.T) {
 
 func TestIsV2Path(t *testing.T) {
 	for path, want := range map[string]bool{
-		"/secapi/pay/refund":                    true,
-		"/pay/refundquery":                      true,
+		"/secapi/pay/refund":                     true,
+		"/pay/refundquery":                       true,
 		"/mmpaymkttransfers/promotion/transfers": true,
-		"/v3/refund/domestic/refunds":           false,
-		"/payments":                             false,
-		"/":                                     false,
+		"/v3/refund/domestic/refunds":            false,
+		"/payments":                              false,
+		"/":                                      false,
 	} {
 		if got := isV2Path(path); got != want {
 			t.Errorf("isV2Path(%q) = %v, want %v", path, got, want)
