@@ -22,6 +22,29 @@
 //	GET  /v3/ecommerce/refunds/out-refund-no/{out_refund_no}?sub_mchid=...
 //	POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund
 //
+// and, around them:
+//
+//	GET  /v3/bill/tradebill, /v3/bill/fundflowbill                    apply for a bill
+//	GET  /v3/billdownload/file?token=...                              the bill itself (unsigned, as WeChat Pay does)
+//	POST /v3/merchant/media/upload, /v3/merchant/media/video_upload,
+//	     /v3/marketing/favor/media/image-upload,
+//	     /v3/merchant-service/images/upload                           media uploads (signature over meta)
+//	GET  /v3/certificates                                             platform certificates, encrypted with the APIv3 key
+//	POST /secapi/pay/refund, /pay/refundquery                         APIv2 (XML; mutual TLS with StartTLS)
+//
+// Bills are generated on the fly, deterministic and of any size
+// (SetBillSize), so a client can be tested and measured on a large download
+// without the emulator holding it in memory.
+//
+// Notifications: SetRefundStatus moving a refund with a loopback notify_url
+// to SUCCESS, CLOSED or ABNORMAL sends its signed, AES-256-GCM-encrypted
+// REFUND.* notification and retries it until a 2xx answer (NotifyAttempts,
+// NotifyRetryWait); Notify sends any event; Deliveries reports them.
+//
+// Clients in other languages can read the request log at InspectPath, and
+// `wxpay emulator` serves this emulator on its own, writing its keys and a
+// config file for them.
+//
 // Each validates its body as the WeChat Pay documents say (required fields,
 // enumerations, integer amounts, lengths) and fails the way WeChat Pay does:
 // 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
