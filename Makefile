@@ -70,3 +70,4 @@ BENCH_FLAGS ?=
 .PHONY: bench-compare
 bench-compare:
 	cd bench && $(GO) run . -d $(BENCH_D) $(BENCH_FLAGS)
+	$(GO) test -run '^$$' -bench 'DownloadBill/1GiB' -benchtime 1x .
