@@ -59,7 +59,7 @@ tidy:
 demo:
 	$(GO) run ./cmd/wxpay demo
 
-ci: test nocgo tidy demo doccheck interop fuzz-smoke
+ci: tidy nocgo demo doccheck interop fuzz-smoke test
 
 # Side by side with the other Go SDKs (bench/, a module of its own; see
 # docs/performance.md). BENCH_D is the measured time per client and
