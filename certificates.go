@@ -16,9 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/valyala/fasthttp"
 	"github.com/wxpay-chain/wxpay/rsaenc"
-	"github.com/wxpay-chain/wxpay/signer"
 	"github.com/wxpay-chain/wxpay/verifier"
 )
 
@@ -202,72 +200,31 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 	if err := ctx.Err(); err != nil {
 		return nil, h, err
 	}
-	p, err := c.prepare(http.MethodGet, ch, nil, nil)
+	bufs := bufPool.Get().(*buffers)
+	defer bufPool.Put(bufs)
+	p, err := c.prepare(http.MethodGet, ch, nil, bufs.target[:0])
 	if err != nil {
 		return nil, h, err
 	}
+	bufs.target = p.target[:0]
+	p.noVerify = true
 	if c.limiter != nil {
 		if err := c.limiter.wait(ctx); err != nil {
 			return nil, h, err
 		}
 	}
-	target := string(p.target)
-	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
-	auth, err := c.signer.AppendAuthorization(nil, nil, p.method, target, nil, c.now().Unix(), string(nonce))
+	resp, err := c.attempt(ctx, p, p.origin, string(p.target), bufs)
 	if err != nil {
-		return nil, h, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, target, err)
+		return nil, h, err
 	}
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	req.Header.DisableNormalizing()
-	req.URI().DisablePathNormalizing = true
-	req.SetRequestURI(p.origin + target)
-	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.SetBytesV("Authorization", auth)
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	done := make(chan error, 1)
-	go func() { done <- c.hc.DoDeadline(req, resp, deadline) }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		go func() {
-			<-done
-			fasthttp.ReleaseRequest(req)
-			fasthttp.ReleaseResponse(resp)
-		}()
-		return nil, h, fmt.Errorf("wxpay: %s %s: %w", p.method, target, ctx.Err())
-	}
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	if err != nil {
-		return nil, h, transportError(ctx, p.method, p.origin, target, err)
-	}
-	status := resp.StatusCode()
-	body := append([]byte(nil), resp.Body()...)
-	header := make(http.Header, 12)
-	for k, v := range resp.Header.All() {
-		header.Add(string(k), string(v))
-	}
+	resp.Attempts = 1
 	h = verifier.Headers{
-		Timestamp: header.Get(verifier.HeaderTimestamp),
-		Nonce:     header.Get(verifier.HeaderNonce),
-		Signature: header.Get(verifier.HeaderSignature),
-		Serial:    header.Get(verifier.HeaderSerial),
+		Timestamp: resp.Header.Get(verifier.HeaderTimestamp),
+		Nonce:     resp.Header.Get(verifier.HeaderNonce),
+		Signature: resp.Header.Get(verifier.HeaderSignature),
+		Serial:    resp.Header.Get(verifier.HeaderSerial),
 	}
-	if status < 200 || status > 299 {
-		e := newAPIError(status, header, body)
-		if h.Present() {
-			e.verifyErr = c.verifier.Verify(h, body, nil)
-			e.Verified = e.verifyErr == nil
-		}
-		return nil, h, e
-	}
-	return &Response{StatusCode: status, Header: header, Body: body, Attempts: 1}, h, nil
+	return resp, h, nil
 }
 
 // DefaultCertificateRefreshInterval is how often a CertificateRefresher

@@ -25,6 +25,7 @@ import (
 
 // prepared is a request ready to be signed and sent.
 type prepared struct {
+	noVerify    bool // 2xx answers are left to the caller to verify (a TOFU certificate download)
 	method      string
 	origin      string // scheme://host
 	target      []byte // path and query as sent and signed
@@ -498,33 +499,48 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	bufs.target = p.target[:0]
 	target := string(p.target)
 	failover := ch.origin == "" && c.backup != ""
+	return c.withRetries(ctx, failover, p.origin, DefaultCheckRetry, func(origin string) (*Response, error) {
+		return c.attempt(ctx, p, origin, target, bufs)
+	})
+}
 
+// withRetries makes the attempts of one call: try for each attempt the
+// RetryPolicy allows (one without a policy), paced by the rate limiter,
+// waiting between attempts as the policy's Backoff says but never past the
+// context's deadline. With failover, an attempt goes to the backup while a
+// failover is in force, and a connection-level failure of the primary starts
+// one. fallback decides on retries when the policy has no CheckRetry.
+func (c *Client) withRetries(ctx context.Context, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
 	max := c.retry.attempts()
 	attempt := 1
+	var err error
 	for ; ; attempt++ {
 		if c.limiter != nil {
 			if err = c.limiter.wait(ctx); err != nil {
 				break
 			}
 		}
-		origin := p.origin
+		origin := primary
 		if failover {
 			origin = c.pickOrigin()
 		}
 		var resp *Response
-		resp, err = c.attempt(ctx, p, origin, target, bufs)
-		if err == nil {
+		if resp, err = try(origin); err == nil {
 			resp.Attempts = attempt
 			return resp, nil
 		}
 		var netErr *NetworkError
-		if failover && origin == p.origin && errors.As(err, &netErr) {
+		if failover && origin == primary && errors.As(err, &netErr) {
 			c.failOver()
 		}
 		if attempt >= max {
 			break
 		}
-		retry, cerr := c.retry.check(ctx, attempt, err)
+		check := fallback
+		if c.retry != nil && c.retry.CheckRetry != nil {
+			check = c.retry.CheckRetry
+		}
+		retry, cerr := check(ctx, attempt, err)
 		if cerr != nil {
 			err = cerr
 			break
@@ -577,32 +593,44 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 		req.SetBodyRaw(p.body)
 	}
 
+	if abandoned, err := c.exchange(ctx, c.hc, req, resp); abandoned {
+		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, err)
+	} else if err != nil {
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		return nil, transportError(ctx, p.method, origin, target, err)
+	}
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	return c.check(p, target, resp, bufs)
+}
+
+// exchange sends req on hc and reads resp, within ctx and the client's
+// timeout. When ctx is done first it returns abandoned true with ctx.Err():
+// the transport still holds req and resp and they are released once it is
+// done with them, so the caller must neither touch nor release them.
+// Otherwise the caller owns them again, whatever the error.
+func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response) (abandoned bool, err error) {
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	if ctx.Done() == nil {
-		err = c.hc.DoDeadline(req, resp, deadline)
-	} else {
-		done := make(chan error, 1)
-		go func() { done <- c.hc.DoDeadline(req, resp, deadline) }()
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			go func() {
-				<-done
-				fasthttp.ReleaseRequest(req)
-				fasthttp.ReleaseResponse(resp)
-			}()
-			return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, ctx.Err())
-		}
+		return false, hc.DoDeadline(req, resp, deadline)
 	}
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	if err != nil {
-		return nil, transportError(ctx, p.method, origin, target, err)
+	done := make(chan error, 1)
+	go func() { done <- hc.DoDeadline(req, resp, deadline) }()
+	select {
+	case err = <-done:
+		return false, err
+	case <-ctx.Done():
+		go func() {
+			<-done
+			fasthttp.ReleaseRequest(req)
+			fasthttp.ReleaseResponse(resp)
+		}()
+		return true, ctx.Err()
 	}
-	return c.check(p, target, resp, bufs)
 }
 
 func transportError(ctx context.Context, method, origin, target string, err error) error {
@@ -637,7 +665,7 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 		return nil, e
 	}
 	r := &Response{StatusCode: status, Header: header, Body: body}
-	if unsigned(p.method, p.pathOnly) {
+	if p.noVerify || unsigned(p.method, p.pathOnly) {
 		return r, nil
 	}
 	if err := c.verifier.Verify(h, body, bufs.msg[:0]); err != nil {

@@ -107,13 +107,6 @@ func (p *RetryPolicy) attempts() int {
 	return p.MaxAttempts
 }
 
-func (p *RetryPolicy) check(ctx context.Context, attempt int, err error) (bool, error) {
-	if p.CheckRetry != nil {
-		return p.CheckRetry(ctx, attempt, err)
-	}
-	return DefaultCheckRetry(ctx, attempt, err)
-}
-
 func (p *RetryPolicy) wait(attempt int, err error) time.Duration {
 	min, max := p.MinWait, p.MaxWait
 	if min <= 0 {

@@ -392,54 +392,10 @@ func (c *Client) doV2(ctx context.Context, method string, ch Chain, opts Opts) (
 	if p.security {
 		hc = c.v2.sec
 	}
-	failover := c.backup != ""
 	primary := c.scheme + "://" + c.host
-	max := c.retry.attempts()
-	attempt := 1
-	for ; ; attempt++ {
-		if c.limiter != nil {
-			if err = c.limiter.wait(ctx); err != nil {
-				break
-			}
-		}
-		origin := primary
-		if failover {
-			origin = c.pickOrigin()
-		}
-		var resp *Response
-		resp, err = c.attemptV2(ctx, hc, p, origin)
-		if err == nil {
-			resp.Attempts = attempt
-			return resp, nil
-		}
-		var netErr *NetworkError
-		if failover && origin == primary && errors.As(err, &netErr) {
-			c.failOver()
-		}
-		if attempt >= max {
-			break
-		}
-		var retry bool
-		if c.retry.CheckRetry != nil {
-			retry, err = c.retry.CheckRetry(ctx, attempt, err)
-		} else {
-			retry, err = defaultV2CheckRetry(ctx, attempt, err)
-		}
-		if err != nil || !retry {
-			break
-		}
-		wait := c.retry.wait(attempt, err)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			break
-		}
-		if !sleep(ctx, wait) {
-			break
-		}
-	}
-	if attempt > 1 {
-		return nil, &RetryError{Attempts: attempt, Err: err}
-	}
-	return nil, err
+	return c.withRetries(ctx, c.backup != "", primary, defaultV2CheckRetry, func(origin string) (*Response, error) {
+		return c.attemptV2(ctx, hc, p, origin)
+	})
 }
 
 // defaultV2CheckRetry is DefaultCheckRetry that also retries the APIv2
@@ -468,32 +424,15 @@ func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepar
 	}
 	req.SetBodyRaw(p.body)
 
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	var err error
-	if ctx.Done() == nil {
-		err = hc.DoDeadline(req, resp, deadline)
-	} else {
-		done := make(chan error, 1)
-		go func() { done <- hc.DoDeadline(req, resp, deadline) }()
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			go func() {
-				<-done
-				fasthttp.ReleaseRequest(req)
-				fasthttp.ReleaseResponse(resp)
-			}()
-			return nil, fmt.Errorf("wxpay: POST %s: %w", p.target, ctx.Err())
-		}
+	if abandoned, err := c.exchange(ctx, hc, req, resp); abandoned {
+		return nil, fmt.Errorf("wxpay: POST %s: %w", p.target, err)
+	} else if err != nil {
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		return nil, transportError(ctx, http.MethodPost, origin, p.target, err)
 	}
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	if err != nil {
-		return nil, transportError(ctx, http.MethodPost, origin, p.target, err)
-	}
 	return c.checkV2(p, resp)
 }
 
