@@ -164,32 +164,40 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	}
 	c.hc = cfg.Transport
 	if c.hc == nil {
-		max := cfg.MaxResponseBodySize
-		if max == 0 {
-			max = DefaultMaxResponseBodySize
-		}
-		c.hc = &fasthttp.Client{
-			Name:                c.userAgent,
-			ReadTimeout:         c.timeout,
-			WriteTimeout:        c.timeout,
-			MaxIdleConnDuration: 30 * time.Second,
-			// fasthttp would resend an idempotent request on a broken
-			// connection with the same Authorization; a resend must be
-			// re-signed, so it is left to the caller (or a retry policy).
-			MaxIdemponentCallAttempts: 1,
-			MaxConnWaitTimeout:        c.timeout,
-			MaxResponseBodySize:       max,
-			DisablePathNormalizing:    true,
-			TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs},
-			Dial: (&fasthttp.TCPDialer{
-				Concurrency: 1000,
-			}).Dial,
-		}
+		c.hc = c.newTransport(cfg, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}, nil)
 	}
 	if err := c.setupV2(cfg); err != nil {
 		return nil, bad("%v", err)
 	}
 	return c, nil
+}
+
+// newTransport returns the fasthttp client the client sends with: keep-alive
+// connections, the configured timeouts and response cap, tlsConf, and dial
+// (a TCP dialer if nil).
+func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.DialFunc) *fasthttp.Client {
+	max := cfg.MaxResponseBodySize
+	if max == 0 {
+		max = DefaultMaxResponseBodySize
+	}
+	if dial == nil {
+		dial = (&fasthttp.TCPDialer{Concurrency: 1000}).Dial
+	}
+	return &fasthttp.Client{
+		Name:                c.userAgent,
+		ReadTimeout:         c.timeout,
+		WriteTimeout:        c.timeout,
+		MaxIdleConnDuration: 30 * time.Second,
+		// fasthttp would resend an idempotent request on a broken
+		// connection with the same Authorization; a resend must be
+		// re-signed, so it is left to the caller (or a retry policy).
+		MaxIdemponentCallAttempts: 1,
+		MaxConnWaitTimeout:        c.timeout,
+		MaxResponseBodySize:       max,
+		DisablePathNormalizing:    true,
+		TLSConfig:                 tlsConf,
+		Dial:                      dial,
+	}
 }
 
 // setBase parses and checks the base URL and works out the hosts signed

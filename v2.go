@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 	"github.com/wxpay-chain/wxpay/signer"
@@ -81,35 +80,18 @@ func (c *Client) setupV2(cfg Config) error {
 		return errors.New("TLSCertificate: the private key is not the key of the certificate")
 	}
 	roots := cfg.RootCAs
-	dial := (&fasthttp.TCPDialer{Concurrency: 1000}).Dial
+	var dial fasthttp.DialFunc
 	if t := cfg.Transport; t != nil {
 		if roots == nil && t.TLSConfig != nil {
 			roots = t.TLSConfig.RootCAs
 		}
-		if t.Dial != nil {
-			dial = t.Dial
-		}
+		dial = t.Dial
 	}
-	max := cfg.MaxResponseBodySize
-	if max == 0 {
-		max = DefaultMaxResponseBodySize
-	}
-	c.v2.sec = &fasthttp.Client{
-		Name:                      c.userAgent,
-		ReadTimeout:               c.timeout,
-		WriteTimeout:              c.timeout,
-		MaxIdleConnDuration:       30 * time.Second,
-		MaxIdemponentCallAttempts: 1,
-		MaxConnWaitTimeout:        c.timeout,
-		MaxResponseBodySize:       max,
-		DisablePathNormalizing:    true,
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			RootCAs:      roots,
-			Certificates: []tls.Certificate{cert},
-		},
-		Dial: dial,
-	}
+	c.v2.sec = c.newTransport(cfg, &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		RootCAs:      roots,
+		Certificates: []tls.Certificate{cert},
+	}, dial)
 	return nil
 }
 
