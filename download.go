@@ -97,13 +97,38 @@ func (ch Chain) Download(ctx context.Context, opts Opts, w io.Writer) (*Bill, er
 // removed and path is left as it was. The file is created with mode 0600,
 // as bills are confidential.
 func (ch Chain) DownloadFile(ctx context.Context, opts Opts, path string) (*Bill, error) {
+	return ch.DownloadFileProgress(ctx, opts, path, nil)
+}
+
+// DownloadFileProgress is DownloadFile calling progress, if not nil, after
+// each write to the file with the number of bytes written so far, for a
+// progress display. progress runs on the downloading goroutine: keep it
+// short.
+func (ch Chain) DownloadFileProgress(ctx context.Context, opts Opts, path string, progress func(written int64)) (*Bill, error) {
 	var b *Bill
 	err := writeFileAtomic(path, func(w io.Writer) error {
+		if progress != nil {
+			w = &progressWriter{w: w, fn: progress}
+		}
 		var err error
 		b, err = ch.Download(ctx, opts, w)
 		return err
 	})
 	return b, err
+}
+
+// progressWriter reports the bytes written through it.
+type progressWriter struct {
+	w  io.Writer
+	n  int64
+	fn func(int64)
+}
+
+func (pw *progressWriter) Write(p []byte) (int, error) {
+	n, err := pw.w.Write(p)
+	pw.n += int64(n)
+	pw.fn(pw.n)
+	return n, err
 }
 
 // wantsGzip reports whether the bill was asked for with tar_type=GZIP, in

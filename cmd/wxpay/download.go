@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -77,7 +78,9 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 		q["tar_type"] = "GZIP"
 	}
 	start := time.Now()
-	bill, err := client.Chain(path).DownloadFile(ctx, wxpay.Opts{"query": q}, c.out)
+	bar := newProgress(c.m.Stderr, start)
+	bill, err := client.Chain(path).DownloadFileProgress(ctx, wxpay.Opts{"query": q}, c.out, bar.update)
+	bar.done()
 	if err != nil {
 		if errors.Is(err, wxpay.ErrDigestMismatch) {
 			fmt.Fprintf(c.m.Stderr, "wxpay download: the bill does not match its digest and was not kept; download it again\n")
@@ -111,3 +114,64 @@ Flags:
 
 Try: wxpay download --config wxpay.json --date 2026-11-22 --gzip -o bill.csv
 `
+
+// progress draws a one-line progress display on stderr when stderr is a
+// terminal, and nothing when it is piped or redirected.
+type progress struct {
+	w       io.Writer
+	on      bool
+	start   time.Time
+	last    time.Time
+	written int64
+}
+
+func newProgress(w io.Writer, start time.Time) *progress {
+	p := &progress{w: w, start: start}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+// update records n bytes written; it redraws at most every 100 ms.
+func (p *progress) update(n int64) {
+	p.written = n
+	if !p.on {
+		return
+	}
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.draw(now)
+	}
+}
+
+func (p *progress) draw(now time.Time) {
+	secs := now.Sub(p.start).Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(p.written) / secs / (1 << 20)
+	}
+	fmt.Fprintf(p.w, "\r  %s written, %.1f MiB/s   ", humanBytes(p.written), rate)
+}
+
+// done draws the final state and ends the line.
+func (p *progress) done() {
+	if p.on {
+		p.draw(time.Now())
+		fmt.Fprintln(p.w)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
