@@ -69,15 +69,15 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 		return nil, fmt.Errorf("%w: method %q, want GET, POST, PUT, PATCH or DELETE", ErrInvalidOption, method)
 	}
 	p := &prepared{method: m}
+	known := func(k string) bool { return isOptionKey(k) || (ch.origin == "" && hasPlaceholder(ch.tmpl, k)) }
 	for k := range opts {
-		if isOptionKey(k) || (ch.origin == "" && hasPlaceholder(ch.tmpl, k)) {
-			continue
-		}
-		// report the first unknown key in sorted order, so the error does
-		// not change from run to run
-		for _, k := range sortedKeys(opts) {
-			if !isOptionKey(k) && (ch.origin != "" || !hasPlaceholder(ch.tmpl, k)) {
-				return nil, unknownOption(ch, k)
+		if !known(k) {
+			// name the first unknown key in sorted order, so that the
+			// error is the same from run to run
+			for _, k := range sortedKeys(opts) {
+				if !known(k) {
+					return nil, unknownOption(ch, k)
+				}
 			}
 		}
 	}
