@@ -306,14 +306,34 @@ func jsonBody(v any) ([]byte, error) {
 	return raw, nil
 }
 
+// scalar returns the text of a string, bool, integer or fmt.Stringer value,
+// as it goes into a path, a query or a header.
 func scalar(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true
 	case bool:
 		return strconv.FormatBool(x), true
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
-		return fmt.Sprint(x), true
+	case int:
+		return strconv.Itoa(x), true
+	case int8:
+		return strconv.FormatInt(int64(x), 10), true
+	case int16:
+		return strconv.FormatInt(int64(x), 10), true
+	case int32:
+		return strconv.FormatInt(int64(x), 10), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
 	case fmt.Stringer:
 		return x.String(), true
 	}

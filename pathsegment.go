@@ -3,7 +3,6 @@ package wxpay
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -270,33 +269,8 @@ func placeholderValue(name string, opts Opts) (string, error) {
 	if !ok || raw == nil {
 		return "", fmt.Errorf("%w: no value for placeholder {%s}", ErrMissingParam, name)
 	}
-	var s string
-	switch v := raw.(type) {
-	case string:
-		s = v
-	case int:
-		s = strconv.Itoa(v)
-	case int64:
-		s = strconv.FormatInt(v, 10)
-	case int32:
-		s = strconv.FormatInt(int64(v), 10)
-	case int16:
-		s = strconv.FormatInt(int64(v), 10)
-	case int8:
-		s = strconv.FormatInt(int64(v), 10)
-	case uint:
-		s = strconv.FormatUint(uint64(v), 10)
-	case uint64:
-		s = strconv.FormatUint(v, 10)
-	case uint32:
-		s = strconv.FormatUint(uint64(v), 10)
-	case uint16:
-		s = strconv.FormatUint(uint64(v), 10)
-	case uint8:
-		s = strconv.FormatUint(uint64(v), 10)
-	case fmt.Stringer:
-		s = v.String()
-	default:
+	s, ok := scalar(raw)
+	if _, isBool := raw.(bool); !ok || isBool {
 		return "", fmt.Errorf("%w: placeholder {%s} has a value of type %T, want a string, an integer or a fmt.Stringer", ErrInvalidOption, name, raw)
 	}
 	if s == "" {

@@ -85,6 +85,38 @@ func match(r *http.Request) (endpoint, []string, *apiError) {
 	return nil, nil, newError(http.StatusNotFound, CodeNotFound, "no such API: "+r.URL.Path)
 }
 
+// begin starts the exchange for r: it records the request, takes the fault
+// that matches it, and applies the fault's delay and a FaultReset. It
+// reports false when the exchange is already over.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, body []byte) (*exchange, bool) {
+	x := &exchange{s: s, w: w, r: r, requestID: randomString(32, hexUC) + "-0"}
+	x.rec = s.record(r, body)
+	x.fault = s.takeFault(r)
+	if f := x.fault; f != nil && f.Delay > 0 && !x.wait(f.Delay) {
+		// The client left or the server is closing: drop the connection,
+		// so that net/http does not answer an empty 200 for the handler.
+		x.reset()
+		return x, false
+	}
+	if x.fault != nil && x.fault.Kind == FaultReset {
+		x.reset()
+		return x, false
+	}
+	return x, true
+}
+
+// recoverPanic, deferred by a handler, answers 500 SYSTEM_ERROR for a panic
+// in the emulator instead of crashing the test binary.
+func (x *exchange) recoverPanic() {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		x.fault = nil
+		x.fail(newError(http.StatusInternalServerError, CodeSystemError, "emulator failure while handling the request"))
+	}
+}
+
 // serveHTTP runs one request through the emulator: record, fault, route,
 // authenticate, fault, decode, endpoint, answer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -104,32 +136,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	x := &exchange{s: s, w: w, r: r, requestID: randomString(32, hexUC) + "-0"}
-	x.rec = s.record(r, body)
-	x.fault = s.takeFault(r)
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			x.fault = nil
-			x.fail(newError(http.StatusInternalServerError, CodeSystemError, "emulator failure while handling the request"))
-		}
-	}()
-
-	if f := x.fault; f != nil && f.Delay > 0 {
-		if !x.wait(f.Delay) {
-			// The client left or the server is closing: drop the
-			// connection, so net/http does not answer an empty 200 for
-			// the handler.
-			x.reset()
-			return
-		}
-	}
-	if x.fault != nil && x.fault.Kind == FaultReset {
-		x.reset()
+	x, ok := s.begin(w, r, body)
+	if !ok {
 		return
 	}
+	defer x.recoverPanic()
 	if isV2Path(r.URL.EscapedPath()) {
 		s.serveV2(x, body, readErr) // APIv2 (XML), see v2.go
 		return

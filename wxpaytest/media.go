@@ -47,28 +47,11 @@ func (s *Server) serveRaw(w http.ResponseWriter, r *http.Request) bool {
 	if rt == nil {
 		return false
 	}
-	x := &exchange{s: s, w: w, r: r, requestID: randomString(32, hexUC) + "-0"}
-	x.rec = s.record(r, nil)
-	x.fault = s.takeFault(r)
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			x.fault = nil
-			x.fail(newError(http.StatusInternalServerError, CodeSystemError, "emulator failure while handling the request"))
-		}
-	}()
-	if f := x.fault; f != nil && f.Delay > 0 {
-		if !x.wait(f.Delay) {
-			s.finishRecord(x.rec, 0)
-			return true
-		}
-	}
-	if x.fault != nil && x.fault.Kind == FaultReset {
-		x.reset()
+	x, ok := s.begin(w, r, nil)
+	if !ok {
 		return true
 	}
+	defer x.recoverPanic()
 	if r.Method != rt.method {
 		x.fail(newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 			"method "+r.Method+" is not allowed here; use "+rt.method))
