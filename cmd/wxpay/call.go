@@ -121,7 +121,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	segments := splitPath(pos[1])
 	probe := wxpay.Chain{}.Chain(segments...)
 	if err := probe.Err(); err != nil {
-		return usagef(cmd, "PATH %q: %v", pos[1], err)
+		return usagef(cmd, "PATH %q: %s", pos[1], strings.TrimPrefix(err.Error(), "wxpay: "))
 	}
 	opts, err := c.options(cmd, probe.String(), pos[2:])
 	if err != nil {
@@ -149,7 +149,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		for _, e := range []error{wxpay.ErrInvalidPath, wxpay.ErrMissingParam, wxpay.ErrInvalidOption, wxpay.ErrHostNotAllowed} {
 			if errors.Is(err, e) {
-				return usagef(cmd, "%v", err)
+				return usagef(cmd, "%s", strings.TrimPrefix(err.Error(), "wxpay: "))
 			}
 		}
 		return &callError{method: method, path: ch.String(), err: err}

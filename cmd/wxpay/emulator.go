@@ -206,6 +206,13 @@ signs its answers, as WeChat Pay does, for the refund APIs:
 	GET  v3/ecommerce/refunds/out-refund-no/{out_refund_no}?sub_mchid=...
 	POST v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund
 
+and around them the bill APIs (GET v3/bill/tradebill, v3/bill/fundflowbill
+and the download_url they answer), the media uploads (v3/merchant/media/upload,
+v3/merchant/media/video_upload, v3/marketing/favor/media/image-upload,
+v3/merchant-service/images/upload), GET v3/certificates, and the APIv2
+refund (secapi/pay/refund, pay/refundquery). GET /_wxpaytest/requests lists
+the requests received, for tests in any language.
+
 The keys are written to DIR: the merchant private key (apiclient_key.pem),
 the WeChat Pay public keys (<serial>.pem) and a config file (wxpay.json)
 for "wxpay --config"; the command prints how to use them. Keys are made
