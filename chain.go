@@ -1,6 +1,7 @@
 package wxpay
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -102,9 +103,15 @@ func (ch Chain) append(seg string) Chain {
 	if strings.HasSuffix(ch.tmpl, "/") {
 		buf = buf[:len(buf)-1]
 	}
+	start := len(buf)
 	buf, err := appendPath(buf, seg, first && ch.origin == "")
 	if err != nil {
 		ch.err = err
+		return ch
+	}
+	if ch.origin != "" && bytes.IndexByte(buf[start:], '{') >= 0 {
+		// A URL is sent as given: nothing would fill the placeholder.
+		ch.err = fmt.Errorf("%w: segment %q: a chain that starts with a full URL takes no placeholders", ErrInvalidPath, seg)
 		return ch
 	}
 	ch.tmpl = string(buf)
@@ -120,7 +127,11 @@ func (ch Chain) withURL(raw string) Chain {
 		host, target = rest[:i], rest[i:]
 	}
 	fail := func(why string) Chain {
-		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, raw, why)
+		shown := raw // a download_url's query holds a token: keep it out of errors
+		if i := strings.IndexByte(shown, '?'); i >= 0 {
+			shown = shown[:i] + "?…"
+		}
+		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, shown, why)
 		return ch
 	}
 	if host == "" || strings.ContainsAny(host, "@ \\") {
@@ -132,7 +143,11 @@ func (ch Chain) withURL(raw string) Chain {
 	if target[0] != '/' {
 		return fail("no path")
 	}
-	path, _, hasQuery := strings.Cut(target, "?")
+	path, query, hasQuery := strings.Cut(target, "?")
+	if hasQuery && query == "" {
+		// "...?" with nothing after: fasthttp sends no '?', so none is signed.
+		target, hasQuery = path, false
+	}
 	for _, seg := range strings.Split(path[1:], "/") {
 		if u, err := url.PathUnescape(seg); err != nil || u == "." || u == ".." {
 			return fail("dot segments and bad escapes are not allowed")

@@ -162,6 +162,14 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	if cfg.RateLimit > 0 {
 		c.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
+	if t := cfg.Transport; t != nil {
+		if !t.DisablePathNormalizing {
+			return nil, bad("Transport: set DisablePathNormalizing, so that the path goes out exactly as it was signed")
+		}
+		if t.MaxIdemponentCallAttempts != 1 {
+			return nil, bad("Transport: set MaxIdemponentCallAttempts to 1; fasthttp would resend a request with its old Authorization (use Config.Retry for retries)")
+		}
+	}
 	c.hc = cfg.Transport
 	if c.hc == nil {
 		c.hc = c.newTransport(cfg, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}, nil)
@@ -288,6 +296,16 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// String describes the client without its keys, so that printing a Client
+// (or a struct holding one) never shows a secret.
+func (c *Client) String() string {
+	return fmt.Sprintf("wxpay.Client{MchID: %s, Serial: %s, BaseURL: %s://%s%s, Certs: %s}",
+		c.mchID, c.signer.Serial(), c.scheme, c.host, c.basePath, strings.Join(c.verifier.Serials(), ","))
+}
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }
 
 // MchID returns the merchant id the client signs for.
 func (c *Client) MchID() string { return c.mchID }

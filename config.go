@@ -5,6 +5,9 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -93,7 +96,10 @@ type Config struct {
 	// Transport is the fasthttp client requests are sent with. If nil, a
 	// client with keep-alive connections, TLS 1.2 or later with certificate
 	// verification, and the timeouts above is used. A Transport given here
-	// should not follow redirects or normalise paths.
+	// must set DisablePathNormalizing (the path goes out as signed) and
+	// MaxIdemponentCallAttempts: 1 (fasthttp would otherwise resend a request
+	// with its old Authorization); New checks both. fasthttp's Client.Do
+	// never follows redirects.
 	Transport *fasthttp.Client
 }
 
@@ -113,3 +119,25 @@ const Version = "0.1.0"
 
 // DefaultUserAgent is the User-Agent sent when Config.UserAgent is empty.
 const DefaultUserAgent = "wxpay-go/" + Version
+
+// String describes the config with its secrets redacted: the private key,
+// the APIv3 key, the APIv2 secret and the client certificate's key are never
+// printed, so a Config can be logged with %v or %+v.
+func (c Config) String() string {
+	set := func(ok bool) string {
+		if ok {
+			return "[set]"
+		}
+		return "[none]"
+	}
+	serials := make([]string, 0, len(c.Certs))
+	for s := range c.Certs {
+		serials = append(serials, s)
+	}
+	sort.Strings(serials)
+	return fmt.Sprintf("wxpay.Config{MchID: %s, Serial: %s, PrivateKey: %s, Certs: [%s], APIv3Key: %s, APIv2Secret: %s, TLSCertificate: %s, BaseURL: %s}",
+		c.MchID, c.Serial, set(c.PrivateKey != nil), strings.Join(serials, ","), set(c.APIv3Key != ""), set(c.APIv2Secret != ""), set(c.TLSCertificate != nil), c.BaseURL)
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -199,6 +200,9 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 			if err != nil {
 				return nil, err
 			}
+			if k, dup := duplicateKey(gjson.ParseBytes(p.body)); dup {
+				return nil, fmt.Errorf("%w: encrypt: json has the key %q twice in one object; which one WeChat Pay reads is not certain, so neither is encrypted", ErrInvalidOption, k)
+			}
 			body := append([]byte(nil), p.body...) // never edit the caller's bytes
 			for _, path := range paths {
 				r := gjson.GetBytes(body, path)
@@ -282,6 +286,31 @@ func closeTo(a, b string) bool {
 	}
 }
 
+// duplicateKey reports a key that appears twice in one object anywhere in
+// r: gjson and sjson act on the first, most JSON readers keep the last.
+func duplicateKey(r gjson.Result) (string, bool) {
+	var dupKey string
+	var found bool
+	if r.IsObject() {
+		seen := map[string]bool{}
+		r.ForEach(func(k, v gjson.Result) bool {
+			if seen[k.Str] {
+				dupKey, found = k.Str, true
+				return false
+			}
+			seen[k.Str] = true
+			dupKey, found = duplicateKey(v)
+			return !found
+		})
+	} else if r.IsArray() {
+		r.ForEach(func(_, v gjson.Result) bool {
+			dupKey, found = duplicateKey(v)
+			return !found
+		})
+	}
+	return dupKey, found
+}
+
 func jsonBody(v any) ([]byte, error) {
 	var raw []byte
 	switch b := v.(type) {
@@ -335,6 +364,9 @@ func scalar(v any) (string, bool) {
 	case uint64:
 		return strconv.FormatUint(x, 10), true
 	case fmt.Stringer:
+		if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+			return "", false // a typed nil: its String method would panic
+		}
 		return x.String(), true
 	}
 	return "", false
@@ -536,7 +568,12 @@ func (c *Client) withRetries(ctx context.Context, failover bool, primary string,
 	var err error
 	for ; ; attempt++ {
 		if c.limiter != nil {
-			if err = c.limiter.wait(ctx); err != nil {
+			if lerr := c.limiter.wait(ctx); lerr != nil {
+				if attempt == 1 {
+					err = lerr
+				} else {
+					attempt-- // not sent: the last attempt's error stands
+				}
 				break
 			}
 		}
@@ -599,7 +636,6 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	req.Header.DisableNormalizing()
-	req.URI().DisablePathNormalizing = true
 	req.SetRequestURI(origin + target)
 	req.Header.SetMethod(p.method)
 	req.Header.Set("Accept", "application/json")
@@ -610,7 +646,9 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	}
 	if p.body != nil {
 		req.Header.SetContentType(p.contentType)
-		req.SetBodyRaw(p.body)
+		// A copy: the caller may reuse its buffer as soon as Do returns,
+		// and after a cancellation the transport may still be writing.
+		req.SetBody(p.body)
 	}
 
 	if abandoned, err := c.exchange(ctx, c.hc, req, resp); abandoned {

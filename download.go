@@ -302,7 +302,6 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		hc.CloseIdleConnections()
 	}
 	req.Header.DisableNormalizing()
-	req.URI().DisablePathNormalizing = true
 	req.SetRequestURI(p.origin + target)
 	req.Header.SetMethod(p.method)
 	req.Header.Set("Accept", "*/*")

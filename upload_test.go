@@ -190,7 +190,8 @@ func TestUploadTamperedFileRefused(t *testing.T) {
 	srv, _ := setup(t)
 	cfg := srv.Config()
 	cfg.Transport = &fasthttp.Client{
-		DisablePathNormalizing: true,
+		DisablePathNormalizing:    true,
+		MaxIdemponentCallAttempts: 1,
 		Dial: func(addr string) (net.Conn, error) {
 			conn, err := fasthttp.Dial(addr)
 			if err != nil {

@@ -395,7 +395,6 @@ func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepar
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	req.Header.DisableNormalizing()
-	req.URI().DisablePathNormalizing = true
 	req.SetRequestURI(origin + p.target)
 	req.Header.SetMethod(http.MethodPost)
 	req.Header.Set("Accept", "text/xml, text/plain, application/x-gzip")

@@ -174,12 +174,17 @@ func (v *Verifier) Verify(h Headers, body, scratch []byte) error {
 	if skew == 0 {
 		skew = DefaultMaxSkew
 	}
-	d := now().Unix() - ts
-	if d < 0 {
-		d = -d
-	}
-	if d > int64(skew/time.Second) {
-		return fmt.Errorf("%w: %s is %d s from local time (limit %d s)", ErrClockSkew, HeaderTimestamp, d, int64(skew/time.Second))
+	n, limit := now().Unix(), int64(skew/time.Second)
+	// compared without subtracting ts, which could overflow
+	if ts < n-limit || ts > n+limit {
+		off := "far from"
+		switch {
+		case ts < n-limit && n-limit-ts < 1<<40:
+			off = strconv.FormatInt(n-ts, 10) + " s behind"
+		case ts > n+limit && ts-n-limit < 1<<40:
+			off = strconv.FormatInt(ts-n, 10) + " s ahead of"
+		}
+		return fmt.Errorf("%w: %s is %s local time (limit %d s)", ErrClockSkew, HeaderTimestamp, off, limit)
 	}
 	key, ok := v.Key(h.Serial)
 	if !ok {

@@ -3,7 +3,9 @@ package verifier_test
 import (
 	"crypto/rsa"
 	"errors"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,17 @@ func TestSetKeys(t *testing.T) {
 	for _, bad := range []map[string]*rsa.PublicKey{{"": pub}, {"X": nil}} {
 		if err := v.SetKeys(bad); err == nil {
 			t.Errorf("SetKeys(%v) succeeded", bad)
+		}
+	}
+}
+
+// A timestamp so far off that subtracting it overflows is still too far.
+func TestVerifySkewWithoutOverflow(t *testing.T) {
+	v, h, body := setup(t)
+	for _, ts := range []int64{1700000000 + math.MinInt64, math.MinInt64, math.MaxInt64, -1} {
+		h.Timestamp = strconv.FormatInt(ts, 10)
+		if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrClockSkew) {
+			t.Errorf("timestamp %d: Verify = %v, want ErrClockSkew", ts, err)
 		}
 	}
 }
