@@ -1,6 +1,6 @@
 package wxpay_test
 
-// Regression tests for the findings of the code review of stop 8.
+// Regression tests for bugs found in review: each failed before its fix.
 
 import (
 	"bufio"
