@@ -37,6 +37,7 @@ type CallCommand struct {
 	raw     bool
 	include bool
 	timeout time.Duration
+	retry   int
 }
 
 // optionalString is a string flag that remembers whether it was given, so
@@ -76,6 +77,7 @@ func (c *CallCommand) flagSet() *flag.FlagSet {
 	fs.BoolVar(&c.include, "i", false, "")
 	fs.BoolVar(&c.include, "include", false, "")
 	fs.DurationVar(&c.timeout, "timeout", 0, "")
+	fs.IntVar(&c.retry, "retry", 1, "")
 	return fs
 }
 
@@ -112,6 +114,9 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	if c.raw && c.pick != "" {
 		return usagef(cmd, "give --raw or -q, not both")
 	}
+	if c.retry < 1 {
+		return usagef(cmd, "--retry %d: give the number of attempts, 1 or more", c.retry)
+	}
 	if c.timeout < 0 {
 		return usagef(cmd, "--timeout %v is negative", c.timeout)
 	}
@@ -134,6 +139,9 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	}
 	if c.baseURL != "" {
 		cfg.BaseURL = c.baseURL
+	}
+	if c.retry > 1 {
+		cfg.Retry = &wxpay.RetryPolicy{MaxAttempts: c.retry}
 	}
 	client, err := wxpay.New(cfg)
 	if err != nil {
@@ -487,7 +495,11 @@ Flags (before, between or after the arguments):
 	--config FILE       credentials from FILE (JSON or KEY=VALUE lines)
 	                    instead of the environment
 	--base-url URL      send to URL instead of the configured base URL
-	--timeout DURATION  give up after DURATION (such as 10s)
+	--timeout DURATION  give up after DURATION (such as 10s), retries included
+	--retry N           make up to N attempts when WeChat Pay says the same
+	                    request may be sent again (500 SYSTEM_ERROR, 429, 503)
+	                    or no answer came; each attempt is re-signed over the
+	                    same body (default 1: no retry)
 
 Credentials: --config FILE, else the environment variables
 	WXPAY_MCHID        merchant id (商户号)

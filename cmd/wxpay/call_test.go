@@ -463,3 +463,32 @@ func FuzzCommandLine(f *testing.F) {
 		}
 	})
 }
+
+// --retry resends what WeChat Pay says may be resent, re-signed over the
+// same body, and nothing else.
+func TestRetryFlag(t *testing.T) {
+	h := setup(t)
+	body := `{"out_trade_no":"T-RETRY","out_refund_no":"R-RETRY","amount":{"refund":1,"total":1,"currency":"CNY"}}`
+	args := []string{"post", "v3/refund/domestic/refunds", "-d", body, "--retry", "3", "--config", h.config}
+
+	h.srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultError, Status: 500, Code: "SYSTEM_ERROR"})
+	r := h.run(t, args...)
+	wantCode(t, r, exitOK, args...)
+	reqs := h.srv.Requests()
+	if len(reqs) != 2 || string(reqs[0].Body) != body || string(reqs[1].Body) != body ||
+		reqs[0].Header.Get("Authorization") == reqs[1].Header.Get("Authorization") {
+		t.Errorf("%d requests; want 2 re-signed attempts with the same body", len(reqs))
+	}
+
+	h.srv.ResetRequests()
+	h.srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultError, Status: 400, Code: "PARAM_ERROR"})
+	r = h.run(t, args...)
+	wantCode(t, r, exitError, args...)
+	if n := h.srv.RequestCount(); n != 1 {
+		t.Errorf("PARAM_ERROR with --retry 3: %d requests, want 1", n)
+	}
+
+	bad := []string{"post", "v3/refund/domestic/refunds", "-d", body, "--retry", "0", "--config", h.config}
+	r = h.run(t, bad...)
+	wantCode(t, r, exitUsage, bad...)
+}
