@@ -637,8 +637,8 @@ func TestTransportFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultOversizeBody, Size: 1 << 20})
-	if _, err := small.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(query); err == nil || !strings.Contains(err.Error(), "MaxResponseBodySize") {
-		t.Errorf("oversized body: err = %v, want one naming MaxResponseBodySize", err)
+	if _, err := small.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(query); !errors.Is(err, wxpay.ErrResponseTooLarge) || !strings.Contains(err.Error(), "MaxResponseBodySize") {
+		t.Errorf("oversized body: err = %v, want ErrResponseTooLarge naming MaxResponseBodySize", err)
 	}
 	if _, err := ch.Get(query); err != nil {
 		t.Errorf("after the faults: %v", err)

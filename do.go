@@ -696,7 +696,7 @@ func transportError(ctx context.Context, method, origin, target string, err erro
 	case ctx.Err() != nil:
 		return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return fmt.Errorf("wxpay: %s %s: response body larger than MaxResponseBodySize: %w", method, target, err)
+		return fmt.Errorf("wxpay: %s %s: %w (Config.MaxResponseBodySize)", method, target, ErrResponseTooLarge)
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
 		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}

@@ -27,6 +27,11 @@ var (
 	ErrHostNotAllowed = errors.New("wxpay: host not allowed")
 )
 
+// ErrResponseTooLarge is returned (wrapped) when an answer's body is larger
+// than Config.MaxResponseBodySize; the answer was not read. It is not
+// retried: the same request would get the same answer.
+var ErrResponseTooLarge = errors.New("wxpay: response body too large")
+
 // Errors about a response that cannot be trusted, aliases of the verifier
 // package's sentinels so callers need import only wxpay. They are wrapped in
 // a *VerifyError.
