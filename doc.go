@@ -22,7 +22,10 @@
 // with errors.Is against ErrBadSignature, ErrClockSkew, ...), and errors
 // wrapping ErrInvalidPath, ErrMissingParam, ErrInvalidOption,
 // ErrHostNotAllowed or ErrInvalidConfig for mistakes caught before anything
-// is sent. No error carries key material or the Authorization header.
+// is sent; *NetworkError when no answer came, ErrResponseTooLarge for an
+// answer above Config.MaxResponseBodySize, and *RetryError around the last
+// error when a RetryPolicy made several attempts. No error carries key
+// material or the Authorization header.
 //
 // Callbacks: ParseNotification verifies and decrypts a notification WeChat
 // Pay posts to a notify_url, and NotificationHandler (net/http) and
