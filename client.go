@@ -42,6 +42,8 @@ type Client struct {
 	retry         *RetryPolicy
 	limiter       *limiter
 
+	onNotificationError func(error)
+
 	hc        *fasthttp.Client
 	timeout   time.Duration
 	userAgent string
@@ -130,6 +132,7 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	if k, ok := cfg.PrivateKey.(*rsa.PrivateKey); ok {
 		c.merchant = k
 	}
+	c.onNotificationError = cfg.OnNotificationError
 	if cfg.APIv3Key != "" {
 		c.apiv3Key = []byte(cfg.APIv3Key)
 	}

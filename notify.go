@@ -209,6 +209,12 @@ type notifyAnswer struct {
 	body   string // "" for 204
 }
 
+var errNotifyTooLarge = fmt.Errorf("%w: body larger than MaxNotificationSize", ErrMalformedNotification)
+
+func errNotifyMethod(m string) error {
+	return fmt.Errorf("%w: method %q, want POST", ErrMalformedNotification, m)
+}
+
 var (
 	answerOK          = notifyAnswer{http.StatusNoContent, ""}
 	answerMethod      = failAnswer(http.StatusMethodNotAllowed, "method not allowed: want POST")
@@ -247,15 +253,23 @@ func parseAnswer(err error) notifyAnswer {
 
 // handleNotification verifies and decrypts a notification and runs fn on
 // it. fn's panic is recovered into an error unless repanic says otherwise.
-func (c *Client) handleNotification(ctx context.Context, h verifier.Headers, body []byte, fn func(context.Context, *Notification) error, repanic func(any) bool) notifyAnswer {
+func (c *Client) handleNotification(ctx context.Context, h verifier.Headers, body []byte, fn func(context.Context, *Notification) error, repanic func(any) bool) (notifyAnswer, error) {
 	n, err := c.parseNotification(h, body)
 	if err != nil {
-		return parseAnswer(err)
+		return parseAnswer(err), err
 	}
 	if err := callNotificationFunc(ctx, n, fn, repanic); err != nil {
-		return answerHandlerFail
+		return answerHandlerFail, fmt.Errorf("wxpay: notification %s (%s): %w", n.ID, n.EventType, err)
 	}
-	return answerOK
+	return answerOK, nil
+}
+
+// refused reports why a handler refused a notification to
+// Config.OnNotificationError, if set.
+func (c *Client) refused(err error) {
+	if err != nil && c.onNotificationError != nil {
+		c.onNotificationError(err)
+	}
 }
 
 func callNotificationFunc(ctx context.Context, n *Notification, fn func(context.Context, *Notification) error, repanic func(any) bool) (err error) {
@@ -295,7 +309,8 @@ func (c *Client) NotificationHandler(fn func(context.Context, *Notification) err
 		panic("wxpay: NotificationHandler with a nil function")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := c.serveNotification(w, r, fn)
+		a, err := c.serveNotification(w, r, fn)
+		c.refused(err)
 		if a.body == "" {
 			w.WriteHeader(a.status)
 			return
@@ -307,21 +322,21 @@ func (c *Client) NotificationHandler(fn func(context.Context, *Notification) err
 	})
 }
 
-func (c *Client) serveNotification(w http.ResponseWriter, r *http.Request, fn func(context.Context, *Notification) error) notifyAnswer {
+func (c *Client) serveNotification(w http.ResponseWriter, r *http.Request, fn func(context.Context, *Notification) error) (notifyAnswer, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return answerMethod
+		return answerMethod, errNotifyMethod(r.Method)
 	}
 	if r.ContentLength > MaxNotificationSize {
-		return answerTooLarge
+		return answerTooLarge, errNotifyTooLarge
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotificationSize))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return answerTooLarge
+			return answerTooLarge, errNotifyTooLarge
 		}
-		return answerUnreadable
+		return answerUnreadable, fmt.Errorf("%w: body unreadable: %v", ErrMalformedNotification, err)
 	}
 	h := verifier.Headers{
 		Timestamp: r.Header.Get(verifier.HeaderTimestamp),
@@ -343,7 +358,8 @@ func (c *Client) FasthttpNotificationHandler(fn func(context.Context, *Notificat
 		panic("wxpay: FasthttpNotificationHandler with a nil function")
 	}
 	return func(ctx *fasthttp.RequestCtx) {
-		a := c.serveFasthttpNotification(ctx, fn)
+		a, err := c.serveFasthttpNotification(ctx, fn)
+		c.refused(err)
 		ctx.Response.Reset()
 		ctx.SetStatusCode(a.status)
 		if a.status == http.StatusMethodNotAllowed {
@@ -356,16 +372,16 @@ func (c *Client) FasthttpNotificationHandler(fn func(context.Context, *Notificat
 	}
 }
 
-func (c *Client) serveFasthttpNotification(ctx *fasthttp.RequestCtx, fn func(context.Context, *Notification) error) notifyAnswer {
+func (c *Client) serveFasthttpNotification(ctx *fasthttp.RequestCtx, fn func(context.Context, *Notification) error) (notifyAnswer, error) {
 	if !ctx.IsPost() {
-		return answerMethod
+		return answerMethod, errNotifyMethod(string(ctx.Method()))
 	}
 	if ctx.Request.Header.ContentLength() > MaxNotificationSize {
-		return answerTooLarge
+		return answerTooLarge, errNotifyTooLarge
 	}
 	body := ctx.PostBody()
 	if len(body) > MaxNotificationSize {
-		return answerTooLarge
+		return answerTooLarge, errNotifyTooLarge
 	}
 	rh := &ctx.Request.Header
 	h := verifier.Headers{

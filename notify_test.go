@@ -871,3 +871,57 @@ func fuzzOracle(signed bool, h http.Header, body []byte) (bool, []byte) {
 	}
 	return true, plain
 }
+
+// Config.OnNotificationError hears every refusal, with its reason, from both
+// handlers, and nothing when the notification is accepted.
+func TestOnNotificationError(t *testing.T) {
+	srv, _ := setup(t)
+	var got []error
+	var mu sync.Mutex
+	cfg := srv.Config()
+	cfg.OnNotificationError = func(err error) { mu.Lock(); got = append(got, err); mu.Unlock() }
+	c, err := wxpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := errors.New("db down")
+	fn := func(_ context.Context, n *wxpay.Notification) error {
+		if n.ID == "EV-FAIL" {
+			return failing
+		}
+		return nil
+	}
+	h := c.NotificationHandler(fn)
+	for _, tc := range notifyCases(t, srv.APIv3Key) {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		req := httptest.NewRequest(tc.method, "/notify", bytes.NewReader(tc.body))
+		req.Header = tc.header
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		mu.Lock()
+		switch {
+		case tc.status == 204 && len(got) != 0:
+			t.Errorf("%s: accepted, yet OnNotificationError got %v", tc.name, got)
+		case tc.status != 204 && len(got) != 1:
+			t.Errorf("%s: refused with %d, OnNotificationError got %v; want one error", tc.name, tc.status, got)
+		case tc.wantErr != nil && len(got) == 1 && !errors.Is(got[0], tc.wantErr):
+			t.Errorf("%s: OnNotificationError got %v, want %v", tc.name, got[0], tc.wantErr)
+		}
+		mu.Unlock()
+	}
+	f := newForge(t, srv.APIv3Key)
+	body := f.envelope(func(env, _ map[string]any) { env["id"] = "EV-FAIL" })
+	req := httptest.NewRequest("POST", "/notify", bytes.NewReader(body))
+	req.Header = f.header(body, time.Now().Unix())
+	got = nil
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if len(got) != 1 || !errors.Is(got[0], failing) || !strings.Contains(got[0].Error(), "EV-FAIL") {
+		t.Errorf("function failure: OnNotificationError got %v, want the function's error with the notification id", got)
+	}
+	for _, e := range got {
+		if strings.Contains(e.Error(), srv.APIv3Key) {
+			t.Errorf("error holds the APIv3 key: %v", e)
+		}
+	}
+}
