@@ -118,7 +118,10 @@ type billAnswer struct {
 }
 
 func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types ...string) (any, *apiError) {
-	q := c.r.URL.Query()
+	q, e := parseQuery(c)
+	if e != nil {
+		return nil, e
+	}
 	date := q.Get("bill_date")
 	if date == "" {
 		return nil, paramError("query", "bill_date", nil, "is required")
@@ -126,6 +129,9 @@ func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types .
 	day, err := time.ParseInLocation(time.DateOnly, date, cst)
 	if err != nil {
 		return nil, paramError("query", "bill_date", shortValue(date), "must be a date in the form yyyy-MM-DD")
+	}
+	if _, e := queryMerchantID(q, "sub_mchid", false); e != nil {
+		return nil, e
 	}
 	typ := q.Get(typeParam)
 	if typ == "" {

@@ -50,8 +50,10 @@
 // `wxpay emulator` serves this emulator on its own, writing its keys and a
 // config file for them.
 //
-// Each validates its body as the WeChat Pay documents say (required fields,
-// enumerations, integer amounts, lengths) and fails the way WeChat Pay does:
+// Each validates its body and query as the WeChat Pay documents say
+// (required fields, enumerations, integer amounts, lengths, a sub_mchid
+// that is a merchant id: 8 to 32 digits, in the body or the query, and
+// sub_mch_id likewise in APIv2) and fails the way WeChat Pay does:
 // 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
 // RESOURCE_NOT_EXISTS, with a detail naming the field where that helps.
 //
