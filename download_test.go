@@ -24,8 +24,13 @@ import (
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
+// billDate is a day whose bills the emulator serves while the tests run
+// (the emulators of these tests keep the real time; a zero Server's clock
+// is the real time too).
+var billDate = new(wxpaytest.Server).LatestBillDate()
+
 func billQuery(extra ...string) wxpay.Opts {
-	q := wxpay.Opts{"bill_date": "2026-11-22"}
+	q := wxpay.Opts{"bill_date": billDate}
 	for i := 0; i+1 < len(extra); i += 2 {
 		q[extra[i]] = extra[i+1]
 	}
@@ -425,14 +430,16 @@ func ExampleChain_DownloadFile() {
 	dir, _ := os.MkdirTemp("", "bills")
 	defer os.RemoveAll(dir)
 
+	// WeChat Pay serves a day's bill from the next morning, for three months.
+	date := srv.LatestBillDate()
 	bill, err := client.Chain("v3/bill/tradebill").DownloadFile(context.Background(), wxpay.Opts{
-		"query": wxpay.Opts{"bill_date": "2026-11-22", "bill_type": "ALL", "tar_type": "GZIP"},
-	}, filepath.Join(dir, "tradebill-2026-11-22.csv"))
+		"query": wxpay.Opts{"bill_date": date, "bill_type": "ALL", "tar_type": "GZIP"},
+	}, filepath.Join(dir, "tradebill-"+date+".csv"))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, "tradebill-2026-11-22.csv"))
+	data, _ := os.ReadFile(filepath.Join(dir, "tradebill-"+date+".csv"))
 	fmt.Println(bill.HashType, bill.Gzip, bill.Size == int64(len(data)))
 	fmt.Println(strings.SplitN(string(data), ",", 3)[:2])
 	// Output:

@@ -542,6 +542,7 @@ func TestV2Notifications(t *testing.T) {
 			s := signedXML(t, m, "MD5")
 			return s
 		}(), wxpay.ErrBadSignature},
+		{"refund, wrong sign", c, strings.Replace(refund(reqInfo), "</xml>", "<sign>0123456789ABCDEF0123456789ABCDEF</sign></xml>", 1), wxpay.ErrBadSignature},
 		{"refund, wrong key", c, refund(wrongKey), wxpay.ErrDecryptFailed},
 		{"refund, not base64", c, refund("!!"), wxpay.ErrDecryptFailed},
 		{"other merchant", c, signedXML(t, otherMch, "MD5"), wxpay.ErrMalformedNotification},
@@ -564,12 +565,73 @@ func TestV2Notifications(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(info, n.ReqInfo); d != "" || n.Signed || n.Fields["appid"] != "wx1" {
-		t.Errorf("refund notification: signed %v, ReqInfo (-want +got):\n%s", n.Signed, d)
+	if d := cmp.Diff(info, n.ReqInfo); d != "" || n.Signed || n.Fields != nil || n.Unverified["appid"] != "wx1" {
+		t.Errorf("refund notification: signed %v, Fields %v, Unverified %v, ReqInfo (-want +got):\n%s", n.Signed, n.Fields, n.Unverified, d)
+	}
+	// A body with both a sign and a req_info: the sign covers every element.
+	signedRefund := map[string]string{"return_code": "SUCCESS", "appid": "wx1", "mch_id": wxpaytest.DefaultMchID, "nonce_str": "n", "req_info": reqInfo}
+	n, err = c.ParseV2Notification([]byte(signedXML(t, signedRefund, "MD5")))
+	if err != nil || !n.Signed || n.Fields["appid"] != "wx1" || n.Unverified != nil || cmp.Diff(info, n.ReqInfo) != "" {
+		t.Errorf("signed refund notification: %+v, %v", n, err)
 	}
 	n, err = c.ParseV2Notification([]byte(signedXML(t, payment(""), "MD5")))
-	if err != nil || !n.Signed || n.ReqInfo != nil || n.Fields["out_trade_no"] != "T1" {
+	if err != nil || !n.Signed || n.ReqInfo != nil || n.Unverified != nil || n.Fields["out_trade_no"] != "T1" {
 		t.Errorf("payment notification: %+v, %v", n, err)
+	}
+}
+
+// A refund notification carries no sign; only its req_info is protected
+// (encrypted with the APIv2 key). Payment-shaped elements put around a
+// req_info replayed from an earlier refund notification must never reach a
+// handler as notification data, even one that forgets to check Signed.
+func TestV2NotificationUnsignedOuterFieldsNotTrusted(t *testing.T) {
+	_, c := setupV2(t, false)
+	info := map[string]string{"out_refund_no": "R-replayed", "out_trade_no": "T-old", "refund_status": "SUCCESS", "total_fee": "1", "refund_fee": "1"}
+	reqInfo, err := v2xml.EncryptReqInfo(info, v2Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := v2xml.Encode(map[string]string{
+		"return_code": "SUCCESS", "result_code": "SUCCESS", "appid": "wx1", "mch_id": wxpaytest.DefaultMchID,
+		"nonce_str": "n", "out_trade_no": "T-forged", "transaction_id": "4200000000000000000000000001",
+		"total_fee": "100000", "cash_fee": "100000", "trade_type": "JSAPI", "req_info": reqInfo,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.ParseV2Notification(forged)
+	if err == nil {
+		for _, k := range []string{"result_code", "out_trade_no", "total_fee", "transaction_id"} {
+			if v, ok := n.Fields[k]; ok {
+				t.Errorf("ParseV2Notification: unsigned outer %s=%q handed back in Fields", k, v)
+			}
+		}
+		if d := cmp.Diff(info, n.ReqInfo); d != "" {
+			t.Errorf("ReqInfo (-want +got):\n%s", d)
+		}
+		if n.Signed || n.Unverified["total_fee"] != "100000" {
+			t.Errorf("Signed %v, Unverified %v: want the outer elements in Unverified", n.Signed, n.Unverified)
+		}
+	}
+
+	// A careless payment handler, served over loopback: it never checks
+	// Signed, yet it must not see a paid order.
+	var paid atomic.Value
+	h := c.V2NotificationHandler(func(_ context.Context, n *wxpay.V2Notification) error {
+		if n.Fields["result_code"] == "SUCCESS" && n.Fields["out_trade_no"] != "" {
+			paid.Store(n.Fields["out_trade_no"] + " " + n.Fields["total_fee"])
+		}
+		return nil
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "text/xml", strings.NewReader(string(forged)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if p := paid.Load(); p != nil {
+		t.Errorf("V2NotificationHandler (status %d): the handler saw a paid order %q from an unsigned body", resp.StatusCode, p)
 	}
 }
 
@@ -654,6 +716,9 @@ func FuzzV2Notification(f *testing.F) {
 		}
 		if !n.Signed && n.ReqInfo == nil {
 			t.Fatalf("accepted %q with neither a sign nor a req_info", body)
+		}
+		if !n.Signed && n.Fields != nil {
+			t.Fatalf("unsigned %q: elements handed back in Fields", body)
 		}
 	})
 }

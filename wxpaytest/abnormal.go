@@ -133,7 +133,7 @@ func (s *Server) readAbnormal(c *call, subMchIDRequired bool) (*abnormalRequest,
 	b := body(c.json)
 	q := &abnormalRequest{}
 	var e *apiError
-	if q.subMchID, e = b.str("sub_mchid", subMchIDRequired, 32); e != nil {
+	if q.subMchID, e = b.merchantID("sub_mchid", subMchIDRequired); e != nil {
 		return nil, e
 	}
 	if _, e = b.str("individual_auth_id", false, 0); e != nil {

@@ -18,8 +18,19 @@ import (
 // SetBillSize says otherwise: a few dozen rows.
 const DefaultBillSize = 8 << 10
 
-// billTokenLife is how long a download_url stays valid, as on WeChat Pay.
-const billTokenLife = 5 * time.Minute
+// DownloadURLLifetime is how long the download_url of a bill stays valid,
+// as WeChat Pay documents it: a fetch after that gets 400 INVALID_REQUEST,
+// and the bill must be applied for again.
+const DownloadURLLifetime = 30 * time.Second
+
+// When bills exist, as WeChat Pay documents it, in China time: a day's trade
+// bill from 08:00 the next day, its fund flow bill from 10:00, and only the
+// bills of the last three months.
+const (
+	tradeBillReady    = 8 * time.Hour
+	fundFlowBillReady = 10 * time.Hour
+	billMonths        = 3
+)
 
 // fileState is the emulator's state for bill downloads, media uploads and
 // platform certificates. Its zero value is ready to use.
@@ -107,17 +118,20 @@ type billAnswer struct {
 }
 
 func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types ...string) (any, *apiError) {
-	q := c.r.URL.Query()
+	q, e := parseQuery(c)
+	if e != nil {
+		return nil, e
+	}
 	date := q.Get("bill_date")
 	if date == "" {
 		return nil, paramError("query", "bill_date", nil, "is required")
 	}
-	day, err := time.ParseInLocation("2006-01-02", date, cst)
+	day, err := time.ParseInLocation(time.DateOnly, date, cst)
 	if err != nil {
 		return nil, paramError("query", "bill_date", shortValue(date), "must be a date in the form yyyy-MM-DD")
 	}
-	if day.After(s.now()) {
-		return nil, invalidRequest("bill_date " + date + " is in the future: no bill exists yet")
+	if _, e := queryMerchantID(q, "sub_mchid", false); e != nil {
+		return nil, e
 	}
 	typ := q.Get(typeParam)
 	if typ == "" {
@@ -129,6 +143,9 @@ func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types .
 	tar := q.Get("tar_type")
 	if tar != "" && tar != "GZIP" {
 		return nil, paramError("query", "tar_type", shortValue(tar), "must be GZIP or absent")
+	}
+	if e := s.checkBillDate(kind, day); e != nil {
+		return nil, e
 	}
 	spec := billSpec{kind: kind, date: date, typ: typ, size: s.billSize()}
 	d := s.digest(spec)
@@ -143,9 +160,57 @@ func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types .
 			delete(s.files.tokens, t)
 		}
 	}
-	s.files.tokens[token] = billToken{spec: spec, gzip: tar == "GZIP", expires: now.Add(billTokenLife)}
+	s.files.tokens[token] = billToken{spec: spec, gzip: tar == "GZIP", expires: now.Add(DownloadURLLifetime)}
 	s.files.mu.Unlock()
 	return billAnswer{HashType: "SHA1", HashValue: d.sum, DownloadURL: s.URL + "v3/billdownload/file?token=" + token}, nil
+}
+
+// checkBillDate refuses a bill date as WeChat Pay does: 400
+// INVALID_REQUEST for a day in the future or more than three months ago,
+// 400 STATEMENT_CREATING for a day whose bill is not generated yet.
+func (s *Server) checkBillDate(kind string, day time.Time) *apiError {
+	now := s.now().In(cst)
+	today := midnight(now)
+	date := day.Format(time.DateOnly)
+	if day.After(today) {
+		return invalidRequest("bill_date " + date + " is in the future: no bill exists for it")
+	}
+	if earliest := today.AddDate(0, -billMonths, 0); day.Before(earliest) {
+		return invalidRequest("bill_date " + date + " is more than three months ago: only bills from " +
+			earliest.Format(time.DateOnly) + " on can be applied for")
+	}
+	ready, what := tradeBillReady, "trade bill"
+	if kind == "fundflowbill" {
+		ready, what = fundFlowBillReady, "fund flow bill"
+	}
+	if at := day.AddDate(0, 0, 1).Add(ready); now.Before(at) {
+		return newError(http.StatusBadRequest, CodeStatementCreating, "the "+what+" of "+date+
+			" is being generated: it can be downloaded from "+at.Format("2006-01-02 15:04")+" China time")
+	}
+	return nil
+}
+
+// midnight returns the start of t's day in t's location.
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// LatestBillDate returns the most recent bill date, as YYYY-MM-DD, whose
+// trade and fund flow bills the server serves at its current time (Now):
+// yesterday, China time, from 10:00; the day before yesterday until then.
+// Tests that download bills use it so that they pass whatever the date:
+// the server refuses, as WeChat Pay does, a day whose bill is not generated
+// yet (today's, and yesterday's before 08:00 for a trade bill or 10:00 for
+// a fund flow bill) and days more than three months ago. It needs no
+// started server: a zero Server's clock is time.Now.
+func (s *Server) LatestBillDate() string {
+	now := s.now().In(cst)
+	day := midnight(now).AddDate(0, 0, -1)
+	if now.Before(day.AddDate(0, 0, 1).Add(fundFlowBillReady)) {
+		day = day.AddDate(0, 0, -1)
+	}
+	return day.Format(time.DateOnly)
 }
 
 // digest returns the SHA-1 and length of the bill spec names, generating

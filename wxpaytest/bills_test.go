@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,7 +78,7 @@ func TestBillDownload(t *testing.T) {
 	s.SetBillSize(20 << 10)
 	c := newClient(t, s)
 	for _, tar := range []string{"", "&tar_type=GZIP"} {
-		m := applyBill(t, c, "/v3/bill/tradebill?bill_date=2026-11-22&bill_type=SUCCESS"+tar)
+		m := applyBill(t, c, "/v3/bill/tradebill?bill_date="+s.LatestBillDate()+"&bill_type=SUCCESS"+tar)
 		if m["hash_type"] != "SHA1" {
 			t.Errorf("hash_type = %v", m["hash_type"])
 		}
@@ -107,7 +108,7 @@ func TestBillDownload(t *testing.T) {
 	}
 
 	// A corrupted bill differs by a byte; the next one is whole again.
-	m := applyBill(t, c, "/v3/bill/fundflowbill?bill_date=2026-11-22")
+	m := applyBill(t, c, "/v3/bill/fundflowbill?bill_date="+s.LatestBillDate())
 	target := "/" + strings.TrimPrefix(m["download_url"].(string), s.URL)
 	s.CorruptBills(1)
 	bad := c.get(target)
@@ -147,8 +148,8 @@ func TestBillErrors(t *testing.T) {
 	if got := c.do(req{method: http.MethodPost, target: target}); got.status != http.StatusMethodNotAllowed {
 		t.Errorf("POST download: %d, want 405", got.status)
 	}
-	// The token expires after five minutes.
-	s.Now = fixedClock(now.Add(billTokenLife + time.Second))
+	// The token expires after DownloadURLLifetime.
+	s.Now = fixedClock(now.Add(DownloadURLLifetime + time.Second))
 	if got := c.get(target).summary(t); got.Code != CodeInvalidRequest {
 		t.Errorf("expired token: %+v", got)
 	}
@@ -157,7 +158,7 @@ func TestBillErrors(t *testing.T) {
 func TestBillFaults(t *testing.T) {
 	s := newServer(t)
 	c := newClient(t, s)
-	m := applyBill(t, c, "/v3/bill/tradebill?bill_date=2026-11-22")
+	m := applyBill(t, c, "/v3/bill/tradebill?bill_date="+s.LatestBillDate())
 	target := "/" + strings.TrimPrefix(m["download_url"].(string), s.URL)
 	s.Inject(Fault{Kind: FaultError, Status: 500, PathPrefix: "/v3/billdownload/"})
 	if got := c.get(target).summary(t); got.Code != CodeSystemError {
@@ -172,5 +173,114 @@ func TestBillFaults(t *testing.T) {
 	s.ClearFaults()
 	if got := c.get(target); got.status != http.StatusOK {
 		t.Errorf("after the faults: %d", got.status)
+	}
+}
+
+// clock is a settable emulator clock, safe to change while the server runs.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
+func (c *clock) set(t time.Time)  { c.ns.Store(t.UnixNano()) }
+func (c *clock) now() time.Time   { return time.Unix(0, c.ns.Load()) }
+
+// WeChat Pay serves a day's bill once it is generated (trade bills from
+// 08:00 the next day, fund flow bills from 10:00, China time) and only
+// within three months; before, STATEMENT_CREATING; out of range,
+// INVALID_REQUEST.
+func TestBillDates(t *testing.T) {
+	clk := newClock(time.Time{})
+	s := newServer(t, func(s *Server) { s.Now = clk.now })
+	c := newClient(t, s)
+	at := func(day, hhmm string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", day+" "+hhmm, cst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	ok := errorSummary{Status: 200}
+	creating := errorSummary{400, CodeStatementCreating, "", ""}
+	invalid := errorSummary{400, CodeInvalidRequest, "", ""}
+	tests := []struct {
+		now    time.Time
+		target string
+		want   errorSummary
+	}{
+		{at("2026-11-23", "10:00"), "/v3/bill/tradebill?bill_date=2026-11-22", ok},
+		{at("2026-11-23", "10:00"), "/v3/bill/fundflowbill?bill_date=2026-11-22", ok},
+		{at("2026-11-23", "10:00"), "/v3/bill/tradebill?bill_date=2026-11-23", creating},
+		{at("2026-11-23", "23:59"), "/v3/bill/fundflowbill?bill_date=2026-11-23", creating},
+		{at("2026-11-23", "10:00"), "/v3/bill/tradebill?bill_date=2026-11-24", invalid},
+		{at("2026-11-23", "07:59"), "/v3/bill/tradebill?bill_date=2026-11-22", creating},
+		{at("2026-11-23", "08:00"), "/v3/bill/tradebill?bill_date=2026-11-22", ok},
+		{at("2026-11-23", "07:59"), "/v3/bill/tradebill?bill_date=2026-11-21", ok},
+		{at("2026-11-23", "09:59"), "/v3/bill/fundflowbill?bill_date=2026-11-22", creating},
+		{at("2026-11-23", "09:59"), "/v3/bill/fundflowbill?bill_date=2026-11-21", ok},
+		// 17:00 UTC on the 22nd is 01:00 on the 23rd in China: the 22nd's
+		// bill is not generated yet.
+		{time.Date(2026, 11, 22, 17, 0, 0, 0, time.UTC), "/v3/bill/tradebill?bill_date=2026-11-22", creating},
+		{at("2026-11-23", "10:00"), "/v3/bill/tradebill?bill_date=2026-08-23", ok},
+		{at("2026-11-23", "10:00"), "/v3/bill/tradebill?bill_date=2026-08-22", invalid},
+		{at("2026-11-23", "10:00"), "/v3/bill/fundflowbill?bill_date=2025-11-22", invalid},
+	}
+	for _, tt := range tests {
+		clk.set(tt.now)
+		r := c.get(tt.target)
+		got := errorSummary{Status: r.status}
+		if r.status != http.StatusOK {
+			got = r.summary(t)
+		}
+		if got != tt.want {
+			t.Errorf("at %s: GET %s = %+v %s, want %+v", tt.now.In(cst).Format(time.DateTime), tt.target, got, r.body, tt.want)
+		}
+	}
+}
+
+// LatestBillDate names a day whose bills are served at the server's time.
+func TestLatestBillDate(t *testing.T) {
+	clk := newClock(time.Time{})
+	s := newServer(t, func(s *Server) { s.Now = clk.now })
+	c := newClient(t, s)
+	for _, tt := range []struct{ now, want string }{
+		{"2026-11-23 10:00", "2026-11-22"},
+		{"2026-11-23 09:59", "2026-11-21"},
+		{"2026-11-23 00:00", "2026-11-21"},
+		{"2026-03-01 23:59", "2026-02-28"},
+	} {
+		now, _ := time.ParseInLocation("2006-01-02 15:04", tt.now, cst)
+		clk.set(now)
+		got := s.LatestBillDate()
+		if got != tt.want {
+			t.Errorf("at %s: LatestBillDate() = %s, want %s", tt.now, got, tt.want)
+		}
+		for _, kind := range []string{"tradebill", "fundflowbill"} {
+			if r := c.get("/v3/bill/" + kind + "?bill_date=" + got); r.status != http.StatusOK {
+				t.Errorf("at %s: %s of %s: %d %s", tt.now, kind, got, r.status, r.body)
+			}
+		}
+	}
+}
+
+// A download_url is valid for 30 seconds, as WeChat Pay documents; a fetch
+// after that gets 400 INVALID_REQUEST.
+func TestBillDownloadURLLifetime(t *testing.T) {
+	start := time.Date(2026, 11, 23, 10, 0, 0, 0, cst)
+	clk := newClock(start)
+	s := newServer(t, func(s *Server) { s.Now = clk.now })
+	c := newClient(t, s)
+	if DownloadURLLifetime != 30*time.Second {
+		t.Errorf("DownloadURLLifetime = %v, want the documented 30s", DownloadURLLifetime)
+	}
+	m := applyBill(t, c, "/v3/bill/tradebill?bill_date=2026-11-22")
+	target := "/" + strings.TrimPrefix(m["download_url"].(string), s.URL)
+	clk.set(start.Add(30 * time.Second))
+	if r := c.get(target); r.status != http.StatusOK {
+		t.Errorf("fetch at 30s: %d %s", r.status, r.body)
+	}
+	clk.set(start.Add(31 * time.Second))
+	if r := c.get(target); r.status == http.StatusOK {
+		t.Errorf("fetch at 31s: 200, want 400 INVALID_REQUEST")
+	} else if got := r.summary(t); got != (errorSummary{400, CodeInvalidRequest, "", ""}) {
+		t.Errorf("fetch at 31s: %+v, want 400 INVALID_REQUEST", got)
 	}
 }

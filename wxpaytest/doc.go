@@ -34,7 +34,12 @@
 //
 // Bills are generated on the fly, deterministic and of any size
 // (SetBillSize), so a client can be tested and measured on a large download
-// without the emulator holding it in memory.
+// without the emulator holding it in memory. As on WeChat Pay, a day's bill
+// exists from the next morning, China time (08:00 for a trade bill, 10:00
+// for a fund flow bill; before that 400 STATEMENT_CREATING) and for three
+// months (an older or future bill_date gets 400 INVALID_REQUEST), and a
+// download_url is valid for DownloadURLLifetime (30 seconds; then 400
+// INVALID_REQUEST). LatestBillDate names a day whose bills are served now.
 //
 // Notifications: SetRefundStatus moving a refund with a loopback notify_url
 // to SUCCESS, CLOSED or ABNORMAL sends its signed, AES-256-GCM-encrypted
@@ -45,8 +50,10 @@
 // `wxpay emulator` serves this emulator on its own, writing its keys and a
 // config file for them.
 //
-// Each validates its body as the WeChat Pay documents say (required fields,
-// enumerations, integer amounts, lengths) and fails the way WeChat Pay does:
+// Each validates its body and query as the WeChat Pay documents say
+// (required fields, enumerations, integer amounts, lengths, a sub_mchid
+// that is a merchant id: 8 to 32 digits, in the body or the query, and
+// sub_mch_id likewise in APIv2) and fails the way WeChat Pay does:
 // 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
 // RESOURCE_NOT_EXISTS, with a detail naming the field where that helps.
 //

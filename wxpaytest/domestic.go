@@ -1,9 +1,5 @@
 package wxpaytest
 
-import (
-	"net/url"
-)
-
 // domesticRefund is the refund as the /v3/refund/domestic/ APIs answer it.
 type domesticRefund struct {
 	RefundID            string         `json:"refund_id"`
@@ -126,7 +122,7 @@ func (s *Server) applyRefund(c *call) (any, *apiError) {
 	b := body(c.json)
 	q := &refundRequest{}
 	var e *apiError
-	if q.subMchID, e = b.str("sub_mchid", false, 32); e != nil {
+	if q.subMchID, e = b.merchantID("sub_mchid", false); e != nil {
 		return nil, e
 	}
 	if e = readTrade(b, q); e != nil {
@@ -190,13 +186,17 @@ func readGoodsDetail(b fields) *apiError {
 
 // queryRefund is GET /v3/refund/domestic/refunds/{out_refund_no}.
 func (s *Server) queryRefund(c *call) (any, *apiError) {
-	q, err := url.ParseQuery(c.r.URL.RawQuery)
-	if err != nil {
-		return nil, paramError("query", "query", nil, "malformed query string")
+	q, e := parseQuery(c)
+	if e != nil {
+		return nil, e
+	}
+	sub, e := queryMerchantID(q, "sub_mchid", false)
+	if e != nil {
+		return nil, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, e := s.findByOutNo(c.params[0], q.Get("sub_mchid"))
+	r, e := s.findByOutNo(c.params[0], sub)
 	if e != nil {
 		return nil, e
 	}

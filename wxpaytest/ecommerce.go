@@ -1,9 +1,5 @@
 package wxpaytest
 
-import (
-	"net/url"
-)
-
 // ecommerceAmount is the amount of a refund as the e-commerce APIs answer
 // it.
 type ecommerceAmount struct {
@@ -77,7 +73,7 @@ func (s *Server) applyEcommerceRefund(c *call) (any, *apiError) {
 	b := body(c.json)
 	q := &refundRequest{ecommerce: true}
 	var e *apiError
-	if q.subMchID, e = b.str("sub_mchid", false, 32); e != nil {
+	if q.subMchID, e = b.merchantID("sub_mchid", false); e != nil {
 		return nil, e
 	}
 	if _, e = b.str("sp_appid", true, 32); e != nil {
@@ -127,15 +123,11 @@ func (s *Server) applyEcommerceRefund(c *call) (any, *apiError) {
 // subMchIDQuery reads the sub_mchid query parameter the e-commerce queries
 // require.
 func subMchIDQuery(c *call) (string, *apiError) {
-	q, err := url.ParseQuery(c.r.URL.RawQuery)
-	if err != nil {
-		return "", paramError("query", "query", nil, "malformed query string")
+	q, e := parseQuery(c)
+	if e != nil {
+		return "", e
 	}
-	id := q.Get("sub_mchid")
-	if id == "" {
-		return "", paramError("query", "sub_mchid", nil, "is required")
-	}
-	return id, nil
+	return queryMerchantID(q, "sub_mchid", true)
 }
 
 // queryEcommerceRefundByID is GET /v3/ecommerce/refunds/id/{refund_id}.

@@ -25,6 +25,7 @@ const (
 	CodeSystemError       = "SYSTEM_ERROR"        // 500: retry with the same parameters
 	CodeNotFound          = "NOT_FOUND"           // 404: no such API
 	CodeMethodNotAllowed  = "METHOD_NOT_ALLOWED"  // 405: the API exists with another method
+	CodeStatementCreating = "STATEMENT_CREATING"  // 400: the day's bill is not generated yet
 )
 
 // apiError is an error answer: status and the JSON body WeChat Pay sends.

@@ -80,7 +80,8 @@ type Server struct {
 	ReuseSignatures bool
 
 	// Now is the emulator's clock, used to check request timestamps, to
-	// stamp responses and to date refunds. If nil, time.Now is used.
+	// stamp responses, to date refunds, to tell which bills exist and to
+	// expire download URLs. If nil, time.Now is used.
 	Now func() time.Time
 
 	// NotifyAttempts is how many times a notification is sent before the

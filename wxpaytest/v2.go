@@ -300,18 +300,22 @@ func (s *Server) checkClientCert(r *http.Request) string {
 	return ""
 }
 
-// checkV2Request checks the merchant id, nonce, sign type and sign of an
-// APIv2 request; it returns why it is refused, or "".
+// checkV2Request checks the merchant id (and the sub-merchant id, if any),
+// nonce, sign type and sign of an APIv2 request; it returns why it is
+// refused, or "".
 func (s *Server) checkV2Request(req map[string]string) string {
 	id, ok := req["mch_id"]
 	if !ok {
 		id, ok = req["mchid"]
 	}
+	sub, hasSub := req["sub_mch_id"]
 	switch {
 	case !ok || id == "":
 		return "mch_id参数错误: mch_id is missing"
 	case id != s.MchID:
 		return "mch_id参数错误: mch_id " + id + " is not merchant " + s.MchID
+	case hasSub && !isMerchantID(sub):
+		return "sub_mch_id参数格式错误: sub_mch_id " + merchantIDIssue
 	case req["nonce_str"] == "" || len(req["nonce_str"]) > 32:
 		return "nonce_str参数错误: nonce_str must have 1 to 32 characters"
 	}

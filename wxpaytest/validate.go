@@ -3,6 +3,7 @@ package wxpaytest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -128,6 +129,64 @@ func (f fields) objects(name string) ([]fields, *apiError) {
 		out[i] = fields{obj: o, path: f.ptr(name) + "/" + strconv.Itoa(i)}
 	}
 	return out, nil
+}
+
+// merchantIDIssue is the issue of a sub_mchid that is not a merchant id.
+const merchantIDIssue = "must be a merchant id: 8 to 32 digits"
+
+// isMerchantID reports whether s is a merchant id, as WeChat Pay assigns
+// them: 8 to 32 ASCII digits.
+func isMerchantID(s string) bool {
+	if len(s) < 8 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// merchantID reads a merchant id member, such as sub_mchid.
+func (f fields) merchantID(name string, required bool) (string, *apiError) {
+	s, e := f.str(name, required, 0)
+	if e != nil || s == "" {
+		return s, e
+	}
+	if !isMerchantID(s) {
+		return "", paramError("body", f.ptr(name), shortValue(s), merchantIDIssue)
+	}
+	return s, nil
+}
+
+// queryMerchantID reads the merchant id query parameter name: "" when
+// absent and not required; present, it must be a merchant id (an empty
+// value is not).
+func queryMerchantID(q url.Values, name string, required bool) (string, *apiError) {
+	if !q.Has(name) {
+		if required {
+			return "", paramError("query", name, nil, "is required")
+		}
+		return "", nil
+	}
+	s := q.Get(name)
+	if s == "" && required {
+		return "", paramError("query", name, nil, "is required")
+	}
+	if !isMerchantID(s) {
+		return "", paramError("query", name, shortValue(s), merchantIDIssue)
+	}
+	return s, nil
+}
+
+// parseQuery parses the query of c's request.
+func parseQuery(c *call) (url.Values, *apiError) {
+	q, err := url.ParseQuery(c.r.URL.RawQuery)
+	if err != nil {
+		return nil, paramError("query", "query", nil, "malformed query string")
+	}
+	return q, nil
 }
 
 func oneOf(s string, set []string) bool {

@@ -44,7 +44,7 @@ func TestDownloadCommand(t *testing.T) {
 	h := setup(t)
 	out := filepath.Join(t.TempDir(), "bill.csv")
 	r := runCommand(t, h, func(m *Main) error {
-		return (&DownloadCommand{m: m}).Run(context.Background(), []string{"--config", h.config, "--date", "2026-11-22", "--gzip", "-o", out})
+		return (&DownloadCommand{m: m}).Run(context.Background(), []string{"--config", h.config, "--date", h.srv.LatestBillDate(), "--gzip", "-o", out})
 	})
 	if r.code != exitOK {
 		t.Fatalf("code %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
@@ -60,7 +60,7 @@ func TestDownloadCommand(t *testing.T) {
 	h.srv.CorruptBills(1)
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	r = runCommand(t, h, func(m *Main) error {
-		return (&DownloadCommand{m: m}).Run(context.Background(), []string{"--config", h.config, "--date", "2026-11-22", "--fundflow", "-o", bad})
+		return (&DownloadCommand{m: m}).Run(context.Background(), []string{"--config", h.config, "--date", h.srv.LatestBillDate(), "--fundflow", "-o", bad})
 	})
 	if _, err := os.Stat(bad); r.code != exitError || err == nil || !strings.Contains(r.stderr, "not kept") {
 		t.Errorf("corrupted bill: code %d, file kept %v, stderr %s", r.code, err == nil, r.stderr)
