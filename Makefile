@@ -64,10 +64,13 @@ ci: tidy nocgo demo doccheck interop fuzz-smoke test
 # Side by side with the other Go SDKs (bench/, a module of its own; see
 # docs/performance.md). BENCH_D is the measured time per client and
 # configuration; BENCH_FLAGS takes more flags of bench, e.g.
-# BENCH_FLAGS='-conc 16 -body 100' for the main table only.
+# BENCH_FLAGS='-conc 16 -body 100' for the main table only. Standard output
+# is a Markdown report, machine line first, ready for docs/performance.md
+# (make bench-compare > results.md); progress goes to standard error.
 BENCH_D ?= 3s
 BENCH_FLAGS ?=
+BENCH_BILL = -run '^$$' -bench 'DownloadBill/1GiB' -benchtime 1x .
 .PHONY: bench-compare
 bench-compare:
-	cd bench && $(GO) run . -d $(BENCH_D) $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench 'DownloadBill/1GiB' -benchtime 1x .
+	@cd bench && $(GO) run . -d $(BENCH_D) $(BENCH_FLAGS)
+	@$(GO) test $(BENCH_BILL) 2>&1 | (cd bench && $(GO) run . -gobench-md "go test $(BENCH_BILL)")

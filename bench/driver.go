@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +28,7 @@ type driverConfig struct {
 	d, warm  time.Duration
 	rounds   int
 	jsonOut  string
+	args     []string // the command-line arguments, for the report
 }
 
 // config is one concurrency and body size.
@@ -82,6 +83,13 @@ func drive(cfg driverConfig) error {
 		return err
 	}
 	e.stop()
+
+	// The machine line comes first, before the runs load the machine.
+	var priv *rsa.PrivateKey
+	if k, err := loadKeys(keyDir); err == nil {
+		priv = k.merchant
+	}
+	header(os.Stdout, gatherMachine(priv))
 
 	configs := []config{{cfg.mainC, cfg.mainBody}}
 	for _, c := range cfg.concs {
@@ -226,32 +234,6 @@ func childEnv(name string) []string {
 		env = append(env, rsabackend.EnvVar+"=go")
 	}
 	return env
-}
-
-// machine describes the machine for the report.
-func machine() []string {
-	model := "unknown"
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	ossl := "not available"
-	if err := rsabackend.Available(); err == nil {
-		if rsabackend.Use(rsabackend.OpenSSL) == nil {
-			ossl = rsabackend.Description()
-		}
-	} else {
-		ossl = err.Error()
-	}
-	return []string{
-		fmt.Sprintf("CPUs (nproc): %d, model: %s", runtime.NumCPU(), model),
-		fmt.Sprintf("Go: %s %s/%s, GOMAXPROCS %d per process", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)),
-		"OpenSSL: " + ossl,
-	}
 }
 
 // median returns the run with the median calls/s (the lower middle one for

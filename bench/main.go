@@ -11,10 +11,24 @@
 // CPU time (getrusage) and allocation counts (runtime.MemStats) are its own.
 //
 // Run without -client, bench is the driver: it starts the emulator and the
-// child processes in turn and prints Markdown tables:
+// child processes in turn and prints a Markdown report on standard output
+// (progress goes to standard error):
 //
 //	go run . -d 3s                      # the full matrix (a few minutes)
 //	go run . -d 3s -conc 16 -body 100   # the main table only
+//
+// The report starts, before the runs, with a machine line: CPU model, core
+// count, the libcrypto the OpenSSL backend loads and the openssl CLI's
+// version, whether OpenSSL uses AVX-512 IFMA (the CPU flag, and
+// OPENSSL_ia32cap, which can mask it), the Go version, the RSA-2048 sign
+// time from `openssl speed -seconds 1 rsa2048` and as measured in process
+// with libcrypto and crypto/rsa, the date and the git commit. Then come the
+// tables, and the run's conclusions, each a ratio of two figures of the
+// same run.
+//
+// With -gobench-md CMD, bench instead reads the output of the go test
+// benchmark command CMD on standard input and prints it as a Markdown table
+// (make bench-compare does so for the library's 1 GiB bill download).
 //
 // A child run can also be made by hand against a running emulator (see
 // cmd/emulator):
@@ -52,9 +66,14 @@ func main() {
 		mainC   = flag.Int("main-c", 16, "driver: concurrency of the main table and of the body-size table")
 		rounds  = flag.Int("rounds", 1, "driver: run everything this many times and report each figure's median run (by calls/s)")
 		jsonOut = flag.String("json", "", "driver: also write every result as JSON to this file")
+		gobench = flag.String("gobench-md", "", "read the output of this `go test -bench` command on standard input, echo it to standard error, and print its results as Markdown")
 	)
 	flag.Parse()
 	switch {
+	case *gobench != "":
+		if err := formatGoBench(os.Stdin, os.Stdout, os.Stderr, *gobench); err != nil {
+			fail(err)
+		}
 	case *role == "emulator":
 		if *dir == "" {
 			fail(fmt.Errorf("-dir is required"))
@@ -77,7 +96,7 @@ func main() {
 			fail(err)
 		}
 	default:
-		cfg := driverConfig{d: *d, warm: *warm, mainC: *mainC, mainBody: baseBodySize, rounds: max(1, *rounds), jsonOut: *jsonOut}
+		cfg := driverConfig{d: *d, warm: *warm, mainC: *mainC, mainBody: baseBodySize, rounds: max(1, *rounds), jsonOut: *jsonOut, args: os.Args[1:]}
 		var err error
 		if cfg.clients, err = parseNames(*clients); err != nil {
 			fail(err)
