@@ -23,10 +23,15 @@ import (
 //     http.Header); Authorization, Host and Content-Length cannot be set;
 //   - "body": a raw body ([]byte or string) with a Content-Type given in
 //     "headers";
-//   - "encrypt": gjson paths in the json body ([]string, or one string)
-//     whose string values are replaced by their RSA-OAEP encryption under a
-//     WeChat Pay key, with the Wechatpay-Serial header set to that key's id
-//     (or, if "headers" names a Wechatpay-Serial, under that key).
+//   - "encrypt": the string fields of the json body ([]string, or one
+//     string) to replace by their RSA-OAEP encryption under a WeChat Pay
+//     key, with the Wechatpay-Serial header set to that key's id (or, if
+//     "headers" names a Wechatpay-Serial, under that key). A field is named
+//     by its keys and array indexes joined by dots ("bank_account",
+//     "payee.account", "list.0.acct"); other gjson syntax (modifiers, pipes,
+//     queries, wildcards, escapes) and a field named twice are refused, and
+//     a body in which a named field does not hold its ciphertext is never
+//     sent.
 //   - "file": a File to upload (POST only, without json or body): the
 //     body is multipart/form-data with the meta JSON and the file, and the
 //     request is signed over the meta JSON, as the media upload APIs require.

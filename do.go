@@ -16,10 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/rsaenc"
 	"github.com/wxpay-chain/wxpay/signer"
 	"github.com/wxpay-chain/wxpay/verifier"
 )
@@ -186,7 +183,7 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 		}
 	}
 
-	// Encryption of sensitive fields.
+	// Encryption of sensitive fields (encrypt.go).
 	if ev, ok := opts["encrypt"]; ok && ev != nil {
 		paths, err := encryptPaths(ev)
 		if err != nil {
@@ -200,29 +197,9 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 			if err != nil {
 				return nil, err
 			}
-			if k, dup := duplicateKey(gjson.ParseBytes(p.body)); dup {
-				return nil, fmt.Errorf("%w: encrypt: json has the key %q twice in one object; which one WeChat Pay reads is not certain, so neither is encrypted", ErrInvalidOption, k)
+			if p.body, err = encryptFields(p.body, paths, key); err != nil {
+				return nil, err
 			}
-			body := append([]byte(nil), p.body...) // never edit the caller's bytes
-			for _, path := range paths {
-				r := gjson.GetBytes(body, path)
-				switch {
-				case !r.Exists():
-					return nil, fmt.Errorf("%w: encrypt: json has no value at %q", ErrInvalidOption, path)
-				case r.Type != gjson.String:
-					return nil, fmt.Errorf("%w: encrypt: value at %q is a %s, want a string", ErrInvalidOption, path, r.Type)
-				case r.Str == "":
-					return nil, fmt.Errorf("%w: encrypt: value at %q is empty", ErrInvalidOption, path)
-				}
-				ct, err := rsaenc.Encrypt(key, r.Str)
-				if err != nil {
-					return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, path, err)
-				}
-				if body, err = sjson.SetBytes(body, path, ct); err != nil {
-					return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, path, err)
-				}
-			}
-			p.body = body
 			if serial == "" {
 				p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
 			}
@@ -284,31 +261,6 @@ func closeTo(a, b string) bool {
 	default:
 		return a[i:] == b[i+1:]
 	}
-}
-
-// duplicateKey reports a key that appears twice in one object anywhere in
-// r: gjson and sjson act on the first, most JSON readers keep the last.
-func duplicateKey(r gjson.Result) (string, bool) {
-	var dupKey string
-	var found bool
-	if r.IsObject() {
-		seen := map[string]bool{}
-		r.ForEach(func(k, v gjson.Result) bool {
-			if seen[k.Str] {
-				dupKey, found = k.Str, true
-				return false
-			}
-			seen[k.Str] = true
-			dupKey, found = duplicateKey(v)
-			return !found
-		})
-	} else if r.IsArray() {
-		r.ForEach(func(_, v gjson.Result) bool {
-			dupKey, found = duplicateKey(v)
-			return !found
-		})
-	}
-	return dupKey, found
 }
 
 func jsonBody(v any) ([]byte, error) {
@@ -483,29 +435,6 @@ func validToken(s string) bool {
 		}
 	}
 	return true
-}
-
-func encryptPaths(v any) ([]string, error) {
-	switch p := v.(type) {
-	case string:
-		if p == "" {
-			return nil, nil
-		}
-		return []string{p}, nil
-	case []string:
-		return p, nil
-	case []any:
-		out := make([]string, 0, len(p))
-		for _, x := range p {
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("%w: encrypt holds a %T, want gjson paths as strings", ErrInvalidOption, x)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%w: encrypt is %T, want []string", ErrInvalidOption, v)
 }
 
 // unsignedDownloads are the GET endpoints whose responses WeChat Pay does
