@@ -132,11 +132,7 @@ func (ch Chain) withURL(raw string) Chain {
 		host, target = rest[:i], rest[i:]
 	}
 	fail := func(why string) Chain {
-		shown := raw // a download_url's query holds a token: keep it out of errors
-		if i := strings.IndexByte(shown, '?'); i >= 0 {
-			shown = shown[:i] + "?…"
-		}
-		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, shown, why)
+		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, redactQuery(raw), why)
 		return ch
 	}
 	if host == "" || strings.ContainsAny(host, "@ \\") {
@@ -172,10 +168,11 @@ func (ch Chain) withURL(raw string) Chain {
 
 // String returns the normalised path template, such as
 // "v3/refund/domestic/refunds/{out_refund_no}", or the full URL the chain
-// started from.
+// started from with the value of each query parameter shown as "…": the
+// query of a download_url holds a token, which must not reach a log.
 func (ch Chain) String() string {
 	if ch.origin != "" {
-		return ch.origin + "/" + ch.tmpl
+		return ch.origin + "/" + redactQuery(ch.tmpl)
 	}
 	return ch.tmpl
 }

@@ -558,7 +558,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	}
 	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, signed, c.now().Unix(), string(nonce))
 	if err != nil {
-		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, target, err)
+		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactQuery(target), err)
 	}
 	bufs.auth = auth[:0]
 
@@ -581,7 +581,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	}
 
 	if abandoned, err := c.exchange(ctx, c.hc, req, resp); abandoned {
-		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, err)
+		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, redactQuery(target), err)
 	} else if err != nil {
 		fasthttp.ReleaseRequest(req)
 		fasthttp.ReleaseResponse(resp)
@@ -621,6 +621,7 @@ func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthtt
 }
 
 func transportError(ctx context.Context, method, origin, target string, err error) error {
+	target = redactQuery(target) // a download_url's token stays out of errors
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
@@ -656,7 +657,7 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 		return r, nil
 	}
 	if err := c.verifier.Verify(h, body, bufs.msg[:0]); err != nil {
-		return nil, &VerifyError{Method: p.method, Path: target, StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
+		return nil, &VerifyError{Method: p.method, Path: redactQuery(target), StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
 	}
 	r.Verified, r.Serial = true, h.Serial
 	return r, nil
