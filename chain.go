@@ -74,7 +74,8 @@ type Chain struct {
 }
 
 // Chain starts a chain. Each argument is one or more '/'-separated segments,
-// or, as the first, a full URL such as the download_url WeChat Pay hands out.
+// or, as the first, a full URL such as the download_url WeChat Pay hands out
+// (its scheme, http:// or https://, in any case).
 // See NormalizeSegment for how segments are written.
 func (c *Client) Chain(segments ...string) Chain {
 	return Chain{c: c}.Chain(segments...)
@@ -95,7 +96,7 @@ func (ch Chain) Chain(segments ...string) Chain {
 }
 
 func (ch Chain) append(seg string) Chain {
-	if ch.tmpl == "" && ch.origin == "" && (strings.HasPrefix(seg, "https://") || strings.HasPrefix(seg, "http://")) {
+	if ch.tmpl == "" && ch.origin == "" && (hasPrefixFold(seg, "https://") || hasPrefixFold(seg, "http://")) {
 		return ch.withURL(seg)
 	}
 	if ch.query {
@@ -123,7 +124,14 @@ func (ch Chain) append(seg string) Chain {
 	return ch
 }
 
-// withURL starts a chain from a full URL, kept byte for byte.
+// hasPrefixFold reports whether s begins with prefix, ignoring case, as
+// URL schemes are compared.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// withURL starts a chain from a full URL, kept byte for byte but for the
+// scheme and host, which are lower-cased.
 func (ch Chain) withURL(raw string) Chain {
 	scheme, rest, _ := strings.Cut(raw, "://")
 	i := strings.IndexAny(rest, "/?#")

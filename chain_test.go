@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -736,5 +737,35 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 				t.Errorf("error holds part of an Authorization header: %s", s)
 			}
 		}
+	}
+}
+
+// Schemes are case-insensitive: HTTP:// and Https:// start a URL chain as
+// http:// and https:// do.
+func TestUpperCaseSchemeIsAURL(t *testing.T) {
+	srv, c := setup(t)
+	rest := strings.TrimPrefix(srv.URL, "http://") + "v3/refund/domestic/refunds/" + fixtureOutNo
+	for _, scheme := range []string{"HTTP://", "Http://", "hTtP://"} {
+		ch := c.Chain(scheme + rest)
+		if err := ch.Err(); err != nil {
+			t.Errorf("%s: Err() = %v", scheme, err)
+			continue
+		}
+		if got := ch.String(); got != "http://"+rest {
+			t.Errorf("%s: String() = %q, want %q", scheme, got, "http://"+rest)
+		}
+		if _, err := ch.Get(); err != nil {
+			t.Errorf("%s: Get: %v", scheme, err)
+		}
+	}
+	for _, u := range []string{"HTTPS://evil.example.com/v3/certificates", "Https://evil.example.com/v3/certificates"} {
+		if _, err := c.Chain(u).Get(); !errors.Is(err, wxpay.ErrHostNotAllowed) {
+			t.Errorf("%s: err = %v, want ErrHostNotAllowed (a URL to another host)", u, err)
+		}
+	}
+	// A bill whose download_url has an upper-case scheme downloads too.
+	b := &wxpay.Bill{HashType: "SHA1", HashValue: strings.Repeat("0", 40), DownloadURL: "HTTP://" + strings.TrimPrefix(srv.URL, "http://") + "v3/billdownload/file?token=x"}
+	if err := c.DownloadBill(context.Background(), b, io.Discard); errors.Is(err, wxpay.ErrInvalidPath) {
+		t.Errorf("DownloadBill: %v, want the URL taken as one", err)
 	}
 }
