@@ -14,9 +14,12 @@ import (
 //
 //   - a key that names a placeholder of the path ("refund_id" for
 //     {refund_id}) gives its value: a string, an integer or a fmt.Stringer;
-//   - "json": the request body, a map, Opts, struct or slice (encoded once,
+//   - "json": the request body, a map, Opts or struct (encoded once,
 //     without HTML escaping), or []byte, string or json.RawMessage (checked
-//     to be JSON and sent byte for byte);
+//     to be JSON and sent byte for byte). It must be a JSON object, as every
+//     APIv3 request body is: a nil pointer, map or slice, and anything that
+//     encodes to null, an array or a scalar, are refused (an untyped nil is
+//     the same as no json: no body);
 //   - "query": query parameters, a url.Values, map[string]string,
 //     map[string][]string or Opts; part of the signed URL;
 //   - "headers": extra request headers (map[string]string, Opts or

@@ -769,3 +769,51 @@ func TestUpperCaseSchemeIsAURL(t *testing.T) {
 		t.Errorf("DownloadBill: %v, want the URL taken as one", err)
 	}
 }
+
+// nullMarshaler encodes to JSON null.
+type nullMarshaler struct{}
+
+func (nullMarshaler) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// A json value that is a typed nil, or that encodes to null or to anything
+// but an object, is refused before anything is sent: every WeChat Pay APIv3
+// request body is a JSON object, and a signed POST of "null" would only come
+// back as PARAM_ERROR, or worse.
+func TestJSONMustBeAnObject(t *testing.T) {
+	srv, c := setup(t)
+	var nilMap map[string]any
+	for _, v := range []any{
+		(*struct{ A int })(nil),
+		map[string]any(nil),
+		wxpay.Opts(nil),
+		[]any(nil),
+		[]byte(nil),
+		json.RawMessage(nil),
+		json.RawMessage("null"),
+		[]byte(" null "),
+		"null",
+		&nilMap,
+		nullMarshaler{},
+		5,
+		"5",
+		`"a string"`,
+		true,
+		[]wxpay.Opts{},
+		"[]",
+		json.RawMessage(` [{"a":1}]`),
+	} {
+		_, err := c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": v})
+		if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), "json") {
+			t.Errorf("json %T %v: err = %v; want ErrInvalidOption naming json", v, v, err)
+		}
+	}
+	if n := srv.RequestCount(); n != 0 {
+		r, _ := srv.LastRequest()
+		t.Errorf("%d requests sent; the last one's body: %q", n, r.Body)
+	}
+	// nil itself, with no type, means no body, as when json is left out.
+	c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": nil})
+	if r, _ := srv.LastRequest(); len(r.Body) != 0 || r.Header.Get("Content-Type") != "" {
+		t.Errorf("json nil: body %q, Content-Type %q; want none", r.Body, r.Header.Get("Content-Type"))
+	}
+}
