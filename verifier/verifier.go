@@ -89,7 +89,8 @@ func New(keys map[string]*rsa.PublicKey) (*Verifier, error) {
 }
 
 // SetKeys atomically replaces the trusted keys with a copy of keys. Calls in
-// flight finish with the keys they started with.
+// flight finish with the keys they started with. Keys must have at least
+// 2048 bits; larger ones (3072, 4096 bits) verify as well.
 func (v *Verifier) SetKeys(keys map[string]*rsa.PublicKey) error {
 	m := make(map[string]*rsa.PublicKey, len(keys))
 	for serial, k := range keys {
@@ -195,14 +196,19 @@ func (v *Verifier) Verify(h Headers, body, scratch []byte) error {
 }
 
 // VerifySignature checks that sigB64, a base64 SHA256withRSA signature,
-// signs message under key.
+// signs message under key, whatever the key's size.
 func VerifySignature(key *rsa.PublicKey, message []byte, sigB64 string) error {
-	var buf [512]byte
-	sig := buf[:0]
-	if base64.StdEncoding.DecodedLen(len(sigB64)) > len(buf) {
-		return fmt.Errorf("%w: signature too long", ErrBadSignature)
+	// A signature is as long as the modulus: text that would decode to
+	// more is refused before decoding. Signatures of keys up to 4096 bits
+	// decode into the stack buffer, larger ones into a heap one.
+	if key == nil || key.N == nil {
+		return fmt.Errorf("%w: no key", ErrBadSignature)
 	}
-	sig, err := base64.StdEncoding.AppendDecode(sig, []byte(sigB64))
+	if base64.StdEncoding.DecodedLen(len(sigB64)) > key.Size()+2 {
+		return fmt.Errorf("%w: signature too long for a %d-bit key", ErrBadSignature, key.N.BitLen())
+	}
+	var buf [maxStackSignature]byte
+	sig, err := base64.StdEncoding.AppendDecode(buf[:0], []byte(sigB64))
 	if err != nil {
 		return fmt.Errorf("%w: signature is not base64", ErrBadSignature)
 	}
@@ -212,6 +218,10 @@ func VerifySignature(key *rsa.PublicKey, message []byte, sigB64 string) error {
 	}
 	return nil
 }
+
+// maxStackSignature is the largest signature decoded without allocating:
+// that of a 4096-bit key, with room for base64's rounding.
+const maxStackSignature = 4096/8 + 2
 
 // verifyDigest checks an RSASSA-PKCS1-v1_5 SHA-256 signature through the
 // crypto backend in use (OpenSSL's libcrypto when available, else

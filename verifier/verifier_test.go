@@ -1,7 +1,11 @@
 package verifier_test
 
 import (
+	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"math"
 	"os"
@@ -112,6 +116,45 @@ func TestVerifySkewWithoutOverflow(t *testing.T) {
 		h.Timestamp = strconv.FormatInt(ts, 10)
 		if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrClockSkew) {
 			t.Errorf("timestamp %d: Verify = %v, want ErrClockSkew", ts, err)
+		}
+	}
+}
+
+// Every key size SetKeys accepts verifies: WeChat Pay may sign with a key
+// larger than 2048 bits, and a 4096-bit signature is 684 base64 characters.
+func TestVerifyLargerKeys(t *testing.T) {
+	for _, bits := range []int{3072, 4096} {
+		priv, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := verifier.New(map[string]*rsa.PublicKey{serial: &priv.PublicKey})
+		if err != nil {
+			t.Fatalf("%d bits: New: %v", bits, err)
+		}
+		v.Now = func() time.Time { return time.Unix(1700000000, 0) }
+		body := []byte(`{"status":"PROCESSING"}`)
+		digest := sha256.Sum256(verifier.AppendMessage(nil, "1700000000", "NONCE", body))
+		sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := verifier.Headers{Timestamp: "1700000000", Nonce: "NONCE", Signature: base64.StdEncoding.EncodeToString(sig), Serial: serial}
+		if err := v.Verify(h, body, nil); err != nil {
+			t.Errorf("%d bits (%d-character signature): Verify = %v", bits, len(h.Signature), err)
+		}
+		// and still refuses what it must
+		for name, s := range map[string]string{
+			"one byte short": base64.StdEncoding.EncodeToString(sig[1:]),
+			"one byte long":  base64.StdEncoding.EncodeToString(append(sig, 0)),
+			"twice as long":  base64.StdEncoding.EncodeToString(append(sig, sig...)),
+			"tampered":       base64.StdEncoding.EncodeToString(append([]byte{sig[0] ^ 1}, sig[1:]...)),
+		} {
+			h := h
+			h.Signature = s
+			if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrBadSignature) {
+				t.Errorf("%d bits, signature %s: Verify = %v, want ErrBadSignature", bits, name, err)
+			}
 		}
 	}
 }
