@@ -27,9 +27,10 @@ import (
 //   - "body": a raw body ([]byte or string) with a Content-Type given in
 //     "headers";
 //   - "encrypt": the string fields of the json body ([]string, or one
-//     string) to replace by their RSA-OAEP encryption under a WeChat Pay
-//     key, with the Wechatpay-Serial header set to that key's id (or, if
-//     "headers" names a Wechatpay-Serial, under that key). A field is named
+//     string) to replace by their RSA-OAEP encryption under the WeChat Pay
+//     key Client.Encrypt chooses, with the Wechatpay-Serial header set to
+//     that key's id (or, if "headers" names a Wechatpay-Serial, under that
+//     key). A field is named
 //     by its keys and array indexes joined by dots ("bank_account",
 //     "payee.account", "list.0.acct"); other gjson syntax (modifiers, pipes,
 //     queries, wildcards, escapes) and a field named twice are refused, and

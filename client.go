@@ -315,5 +315,6 @@ func (c *Client) MchID() string { return c.mchID }
 func (c *Client) Serials() []string { return c.verifier.Serials() }
 
 // Verifier returns the verifier holding the trusted WeChat Pay keys. Its
-// SetKeys replaces them while the client is in use.
+// SetKeys (or SetTrustedKeys, for keys with their certificate's validity
+// period) replaces them while the client is in use.
 func (c *Client) Verifier() *verifier.Verifier { return c.verifier }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/verifier"
 )
 
 // encryptPathHelp says which paths the encrypt option takes.
@@ -186,9 +188,8 @@ func encryptPaths(v any) ([]string, error) {
 	return nil, fmt.Errorf("%w: encrypt is %T, want []string", ErrInvalidOption, v)
 }
 
-// encryptionKey picks the WeChat Pay key sensitive fields are encrypted
-// with: the one named by serial if given, else the only key, else the only
-// public-key id (PUB_KEY_ID_...) among several.
+// encryptionKey returns the WeChat Pay key sensitive fields are encrypted
+// with: the one named by serial if given, else the one chooseKey picks.
 func (c *Client) encryptionKey(serial string) (string, *rsa.PublicKey, error) {
 	if serial != "" {
 		k, ok := c.verifier.Key(serial)
@@ -197,30 +198,95 @@ func (c *Client) encryptionKey(serial string) (string, *rsa.PublicKey, error) {
 		}
 		return serial, k, nil
 	}
-	serials := c.verifier.Serials()
-	if len(serials) == 1 {
-		k, _ := c.verifier.Key(serials[0])
-		return serials[0], k, nil
+	keys := c.verifier.TrustedKeys()
+	serial, err := chooseKey(keys, c.now())
+	if err != nil {
+		return "", nil, err
 	}
-	var pub []string
-	for _, s := range serials {
-		if strings.HasPrefix(s, "PUB_KEY_ID_") {
+	return serial, keys[serial].PublicKey, nil
+}
+
+// chooseKey picks, among the trusted keys, the one WeChat Pay expects
+// sensitive fields to be encrypted with at now:
+//
+//  1. the WeChat Pay public key (PUB_KEY_ID_...), if one is configured;
+//  2. else the platform certificate in force (NotBefore <= now < NotAfter)
+//     that took effect last; a certificate whose dates are known and in
+//     force comes before one whose dates are not, as the dates come from
+//     WeChat Pay's own certificate list;
+//  3. else the only certificate whose dates are not known.
+//
+// Several public keys, two certificates in force that took effect at the
+// same moment, several undated certificates and no key in force at all are
+// errors that ask for the serial to be named.
+func chooseKey(keys map[string]verifier.TrustedKey, now time.Time) (string, error) {
+	var pub, inForce, undated, outOfForce []string
+	for s, k := range keys {
+		switch {
+		case strings.HasPrefix(s, "PUB_KEY_ID_"):
 			pub = append(pub, s)
+		case !k.Dated():
+			undated = append(undated, s)
+		case k.InForce(now):
+			inForce = append(inForce, s)
+		default:
+			outOfForce = append(outOfForce, s)
 		}
 	}
-	if len(pub) == 1 {
-		k, _ := c.verifier.Key(pub[0])
-		return pub[0], k, nil
+	sort.Strings(pub)
+	sort.Strings(undated)
+	sort.Strings(outOfForce)
+	name := "; name the one to encrypt with in the Wechatpay-Serial header"
+	switch {
+	case len(pub) == 1:
+		return pub[0], nil
+	case len(pub) > 1:
+		return "", fmt.Errorf("%w: %d WeChat Pay public keys are configured (%s)%s", ErrInvalidOption, len(pub), strings.Join(pub, ", "), name)
+	case len(inForce) > 0:
+		// Latest NotBefore first; an open start counts as the earliest.
+		sort.Slice(inForce, func(i, j int) bool {
+			a, b := keys[inForce[i]].NotBefore, keys[inForce[j]].NotBefore
+			if !a.Equal(b) {
+				return a.After(b)
+			}
+			return inForce[i] < inForce[j]
+		})
+		if len(inForce) > 1 && keys[inForce[0]].NotBefore.Equal(keys[inForce[1]].NotBefore) {
+			return "", fmt.Errorf("%w: WeChat Pay platform certificates %s and %s both took effect at %s, so neither is the newest%s",
+				ErrInvalidOption, inForce[0], inForce[1], keys[inForce[0]].NotBefore.Format(time.RFC3339), name)
+		}
+		return inForce[0], nil
+	case len(undated) == 1:
+		return undated[0], nil
+	case len(undated) > 1:
+		return "", fmt.Errorf("%w: %d WeChat Pay certificates are configured without their validity dates (%s), so which is the newest is not known%s, or let a CertificateRefresher learn their dates",
+			ErrInvalidOption, len(undated), strings.Join(undated, ", "), name)
+	case len(outOfForce) > 0:
+		var b strings.Builder
+		for i, s := range outOfForce {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			k := keys[s]
+			fmt.Fprintf(&b, "%s valid from %s to %s", s, k.NotBefore.Format(time.RFC3339), k.NotAfter.Format(time.RFC3339))
+		}
+		return "", fmt.Errorf("%w: no WeChat Pay key is in force at %s (%s)%s", ErrInvalidOption, now.Format(time.RFC3339), b.String(), name)
 	}
-	sort.Strings(serials)
-	return "", nil, fmt.Errorf("%w: %d WeChat Pay keys are configured (%s): name the one to encrypt with in the Wechatpay-Serial header", ErrInvalidOption, len(serials), strings.Join(serials, ", "))
+	return "", fmt.Errorf("%w: no WeChat Pay key is configured to encrypt with", ErrInvalidOption)
 }
 
 // Encrypt encrypts a sensitive value (a bank account, a name) for WeChat
-// Pay with RSA-OAEP under the platform key named by serial, or under the
-// default key when serial is empty (the only key, or the only PUB_KEY_ID_
-// key). It returns the base64 ciphertext and the serial to send in the
-// Wechatpay-Serial header. The encrypt option of a call does this for you.
+// Pay with RSA-OAEP under the key named by serial, or, when serial is
+// empty, under the key WeChat Pay expects: the WeChat Pay public key
+// (PUB_KEY_ID_...) if one is configured; else the platform certificate in
+// force that took effect last (the certificates a CertificateRefresher
+// added, or dated with Verifier.SetTrustedKeys, carry their validity
+// period, and one whose dates are known comes before one whose dates are
+// not); else the only certificate. When that leaves no single key (two
+// public keys, two certificates of the same age, two undated ones), it
+// returns an error asking for the serial. It returns the base64 ciphertext
+// and the serial to send in the Wechatpay-Serial header. The encrypt option
+// of a call does this for you.
 func (c *Client) Encrypt(plaintext, serial string) (ciphertext, usedSerial string, err error) {
 	usedSerial, k, err := c.encryptionKey(serial)
 	if err != nil {

@@ -158,3 +158,49 @@ func TestVerifyLargerKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestTrustedKeys(t *testing.T) {
+	v, h, body := setup(t)
+	pub, _ := v.Key(serial)
+	from := time.Unix(1600000000, 0)
+	to := time.Unix(1800000000, 0)
+	if err := v.SetTrustedKeys(map[string]verifier.TrustedKey{serial: {PublicKey: pub, NotBefore: from, NotAfter: to}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(h, body, nil); err != nil {
+		t.Errorf("Verify with a dated key = %v", err)
+	}
+	got := v.TrustedKeys()
+	if k := got[serial]; !k.Dated() || !k.NotBefore.Equal(from) || !k.NotAfter.Equal(to) || !k.PublicKey.Equal(pub) {
+		t.Errorf("TrustedKeys()[%s] = %+v", serial, k)
+	}
+	delete(got, serial) // a copy: the verifier keeps its keys
+	if _, ok := v.Key(serial); !ok {
+		t.Error("editing the map TrustedKeys returned changed the verifier")
+	}
+	k := v.TrustedKeys()[serial]
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{{from.Add(-time.Second), false}, {from, true}, {to.Add(-time.Second), true}, {to, false}} {
+		if got := k.InForce(tc.at); got != tc.want {
+			t.Errorf("InForce(%v) = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	if undated := (verifier.TrustedKey{PublicKey: pub}); undated.Dated() || !undated.InForce(time.Now()) {
+		t.Error("a key without dates: want undated and always in force")
+	}
+	// SetKeys drops the dates.
+	if err := v.SetKeys(map[string]*rsa.PublicKey{serial: pub}); err != nil || v.TrustedKeys()[serial].Dated() {
+		t.Errorf("SetKeys: %v, dated %v", err, v.TrustedKeys()[serial].Dated())
+	}
+	for name, bad := range map[string]verifier.TrustedKey{
+		"empty period": {PublicKey: pub, NotBefore: to, NotAfter: from},
+		"nil key":      {},
+		"no modulus":   {PublicKey: &rsa.PublicKey{E: 65537}},
+	} {
+		if err := v.SetTrustedKeys(map[string]verifier.TrustedKey{serial: bad}); err == nil {
+			t.Errorf("SetTrustedKeys with %s succeeded", name)
+		}
+	}
+}
