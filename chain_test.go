@@ -688,6 +688,7 @@ func TestNewConfigErrors(t *testing.T) {
 		{"serial among certs", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{c.Serial: c.Certs[platformSerial]} }, "also in Certs"},
 		{"merchant key as cert", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{"X": &mk.PublicKey} }, "merchant's own public key"},
 		{"nil cert", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{"X": nil} }, "nil key"},
+		{"cert without modulus", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{"X": {E: 65537}} }, "nil key for serial X"},
 		{"short apiv3 key", func(c *wxpay.Config) { c.APIv3Key = "0123456789" }, "APIv3Key is 10 bytes"},
 		{"http to a remote host", func(c *wxpay.Config) { c.BaseURL = "http://api.mch.weixin.qq.com/" }, "loopback"},
 		{"ftp", func(c *wxpay.Config) { c.BaseURL = "ftp://127.0.0.1/" }, "scheme"},

@@ -102,7 +102,7 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	}
 	merchantPub := s.Public()
 	for serial, k := range cfg.Certs {
-		if k != nil && k.Equal(merchantPub) {
+		if k != nil && k.N != nil && k.Equal(merchantPub) { // verifier.New refuses the rest
 			return nil, bad("Certs[%s] is the merchant's own public key, not a WeChat Pay key", serial)
 		}
 	}
