@@ -195,7 +195,7 @@ func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
 		return ch.err
 	}
 	if ch.origin == "" {
-		return fmt.Errorf("%w: download_url %q is not a full URL", ErrInvalidPath, b.DownloadURL)
+		return fmt.Errorf("%w: download_url %q is not a full URL", ErrInvalidPath, redactQuery(b.DownloadURL))
 	}
 	body, finish, err := c.stream(ctx, ch)
 	if err != nil {

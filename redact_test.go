@@ -91,6 +91,10 @@ func TestDownloadTokenStaysOutOfErrors(t *testing.T) {
 		{"bill from a closed port", nil, func() error {
 			return refused.DownloadBill(context.Background(), &wxpay.Bill{HashType: "SHA1", HashValue: strings.Repeat("0", 40), DownloadURL: refusedURL}, io.Discard)
 		}},
+		{"bill with a relative download_url", nil, func() error {
+			return c.DownloadBill(context.Background(), &wxpay.Bill{HashType: "SHA1", HashValue: strings.Repeat("0", 40), DownloadURL: "v3/billdownload/file?token=" + token}, io.Discard)
+		}},
+		{"relative URL with a query as a chain", nil, func() error { _, err := c.Chain("v3/billdownload/file?token=" + token).Get(); return err }},
 		{"bill answered 500", &wxpaytest.Fault{Kind: wxpaytest.FaultError, Status: 500}, func() error {
 			return c.DownloadBill(context.Background(), &wxpay.Bill{HashType: "SHA1", HashValue: strings.Repeat("0", 40), DownloadURL: download}, io.Discard)
 		}},
