@@ -47,6 +47,13 @@ func (c Certificate) PublicKey() *rsa.PublicKey {
 	return k
 }
 
+// TrustedKey returns the certificate's public key with its validity period
+// (EffectiveTime to ExpireTime), for Verifier.SetTrustedKeys: a key whose
+// period is known lets the encrypt option pick the newest certificate.
+func (c Certificate) TrustedKey() verifier.TrustedKey {
+	return verifier.TrustedKey{PublicKey: c.PublicKey(), NotBefore: c.EffectiveTime, NotAfter: c.ExpireTime}
+}
+
 // DownloadCertificates lists the WeChat Pay platform certificates with GET
 // v3/certificates. The answer must verify with a key the client already
 // trusts (Config.Certs, or keys a CertificateRefresher added), like every
@@ -244,9 +251,9 @@ const DefaultCertificateRefreshInterval = 12 * time.Hour
 // refresher per client, and do not call the verifier's SetKeys while it runs:
 // a concurrent SetKeys could undo an addition.
 //
-// Note that once the client trusts several certificate serials and no single
-// public-key id, calls with the encrypt option must name the key to encrypt
-// with in their Wechatpay-Serial header.
+// The certificates it adds keep their validity periods, so that the encrypt
+// option (and Client.Encrypt) can move to WeChat Pay's new certificate on
+// its own once it is in force: see Client.Encrypt for the rule.
 type CertificateRefresher struct {
 	c        *Client
 	interval time.Duration
@@ -293,8 +300,10 @@ func (r *CertificateRefresher) run(ctx context.Context) {
 }
 
 // Refresh downloads the certificates now and adds those the client does
-// not trust yet. It returns the serials added, sorted. It is safe to call
-// while the refresher runs, and after Stop.
+// not trust yet, with their validity periods; a key the client already
+// trusts without dates takes those of the certificate listed under its
+// serial, if it is that certificate's key. It returns the serials added,
+// sorted. It is safe to call while the refresher runs, and after Stop.
 func (r *CertificateRefresher) Refresh(ctx context.Context) (added []string, err error) {
 	certs, err := r.c.DownloadCertificates(ctx)
 	if err != nil {
@@ -303,23 +312,31 @@ func (r *CertificateRefresher) Refresh(ctx context.Context) (added []string, err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.c.now()
-	keys := map[string]*rsa.PublicKey{}
-	for _, s := range r.c.verifier.Serials() {
-		if k, ok := r.c.verifier.Key(s); ok {
-			keys[s] = k
-		}
-	}
+	keys := r.c.verifier.TrustedKeys()
+	changed := false
 	for _, ct := range certs {
-		if _, ok := keys[ct.Serial]; ok || !now.Before(ct.ExpireTime) || ct.PublicKey() == nil {
+		tk := ct.TrustedKey()
+		if tk.PublicKey == nil {
 			continue
 		}
-		keys[ct.Serial] = ct.PublicKey()
+		if k, ok := keys[ct.Serial]; ok {
+			// A key configured without dates learns them from the
+			// list, if it is the very key listed.
+			if !k.Dated() && k.PublicKey.Equal(tk.PublicKey) {
+				keys[ct.Serial], changed = tk, true
+			}
+			continue
+		}
+		if !now.Before(ct.ExpireTime) {
+			continue
+		}
+		keys[ct.Serial], changed = tk, true
 		added = append(added, ct.Serial)
 	}
-	if len(added) == 0 {
+	if !changed {
 		return nil, nil
 	}
-	if err := r.c.verifier.SetKeys(keys); err != nil {
+	if err := r.c.verifier.SetTrustedKeys(keys); err != nil {
 		return nil, fmt.Errorf("wxpay: certificate refresh: %w", err)
 	}
 	sort.Strings(added)

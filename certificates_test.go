@@ -13,6 +13,7 @@ import (
 
 	"github.com/wxpay-chain/wxpay"
 	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/verifier"
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
@@ -302,5 +303,142 @@ func TestBootstrapCertificates(t *testing.T) {
 	cfg.Certs, cfg.APIv3Key = nil, ""
 	if _, _, err := wxpay.BootstrapCertificates(context.Background(), cfg); !errors.Is(err, wxpay.ErrInvalidConfig) {
 		t.Errorf("without an APIv3 key: %v", err)
+	}
+}
+
+// Certificate serials of a rotation: the certificate in use, its
+// successor, and one issued for later.
+const (
+	oldCertSerial    = "4A5C1E0F6B3D2C1A0B9F8E7D6C5B4A3928171605"
+	newCertSerial    = "6E2F1D0C9B8A79685746352413021F0E0D0C0B0A"
+	futureCertSerial = "7F0102030405060708090A0B0C0D0E0F10111213"
+)
+
+// rotation starts an emulator holding three platform certificates (the
+// old one, signing by default; the new one, in force since yesterday; one
+// valid only from next week) and a client that trusts only the old one, as
+// configured before WeChat Pay rotated its certificate.
+func rotation(t *testing.T) (*wxpaytest.Server, *wxpay.Client) {
+	t.Helper()
+	pk, err := rsaenc.LoadPrivateKey("testdata/platform_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certKeyOnce.Do(func() { certKey, certKeyErr = wxpaytest.GenerateKey() })
+	if certKeyErr != nil {
+		t.Fatal(certKeyErr)
+	}
+	futureKey, err := wxpaytest.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	srv := wxpaytest.NewUnstartedServer()
+	srv.MerchantKey, err = rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Platform = []wxpaytest.PlatformKey{
+		{Serial: oldCertSerial, Key: pk, NotBefore: now.AddDate(-4, -11, 0), NotAfter: now.AddDate(0, 1, 0)},
+		{Serial: newCertSerial, Key: certKey, NotBefore: now.Add(-24 * time.Hour), NotAfter: now.AddDate(5, 0, 0)},
+		{Serial: futureCertSerial, Key: futureKey, NotBefore: now.AddDate(0, 0, 7), NotAfter: now.AddDate(5, 0, 7)},
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := srv.Config()
+	cfg.Timeout = 5 * time.Second
+	cfg.Certs = map[string]*rsa.PublicKey{oldCertSerial: &pk.PublicKey}
+	c, err := wxpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+// After the refresher has added WeChat Pay's new platform certificates,
+// the encrypt option keeps working without being told a serial: it uses
+// the newest certificate in force, as WeChat Pay expects, not the old one
+// and not one that is not valid yet.
+func TestEncryptAfterCertificateRotation(t *testing.T) {
+	srv, c := rotation(t)
+	abnormal := func() (string, error) {
+		t.Helper()
+		if err := srv.SetRefundStatus(fixtureRefund, "ABNORMAL"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Chain("v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund").Post(wxpay.Opts{
+			"refund_id": fixtureRefund, "json": abnormalJSON("USER_BANK_CARD"), "encrypt": []string{"bank_account", "real_name"},
+		})
+		r, _ := srv.LastRequest()
+		return r.Header.Get("Wechatpay-Serial"), err
+	}
+	if serial, err := abnormal(); err != nil || serial != oldCertSerial {
+		t.Fatalf("before the rotation: Wechatpay-Serial %q, %v; want %s", serial, err, oldCertSerial)
+	}
+
+	r := c.StartCertificateRefresher(time.Hour)
+	defer r.Stop()
+	if _, err := r.Refresh(context.Background()); err != nil { // the refresher may have been first
+		t.Fatal(err)
+	}
+	if got := c.Serials(); len(got) != 3 {
+		t.Fatalf("after a refresh the client trusts %v, want all three certificates", got)
+	}
+	// The configured key learnt its dates from the list.
+	if k := c.Verifier().TrustedKeys()[oldCertSerial]; !k.Dated() || !k.NotAfter.After(time.Now()) {
+		t.Errorf("the configured certificate after a refresh: %+v, want its dates", k)
+	}
+	if serial, err := abnormal(); err != nil || serial != newCertSerial {
+		t.Errorf("after the rotation: Wechatpay-Serial %q, %v; want the newest certificate in force, %s", serial, err, newCertSerial)
+	}
+	if _, serial, err := c.Encrypt("6222020200001234", ""); err != nil || serial != newCertSerial {
+		t.Errorf("Encrypt chose %q, %v; want %s", serial, err, newCertSerial)
+	}
+	// Naming a serial still picks that key.
+	if _, serial, err := c.Encrypt("6222020200001234", oldCertSerial); err != nil || serial != oldCertSerial {
+		t.Errorf("Encrypt with the old serial chose %q, %v", serial, err)
+	}
+}
+
+// Which key Encrypt (and the encrypt option) picks when no serial is named,
+// and when it asks for one.
+func TestEncryptKeyChoice(t *testing.T) {
+	_, c := setup(t)
+	pub, _ := c.Verifier().Key(platformSerial)
+	now := time.Now()
+	undated := verifier.TrustedKey{PublicKey: pub}
+	dated := func(from, to time.Duration) verifier.TrustedKey {
+		return verifier.TrustedKey{PublicKey: pub, NotBefore: now.Add(from), NotAfter: now.Add(to)}
+	}
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		keys map[string]verifier.TrustedKey
+		want string // the serial chosen, or text of the error
+		ok   bool
+	}{
+		{"the only key", map[string]verifier.TrustedKey{"A": undated}, "A", true},
+		{"a public key before any certificate", map[string]verifier.TrustedKey{"A": dated(-day, year), "PUB_KEY_ID_1": undated, "B": undated}, "PUB_KEY_ID_1", true},
+		{"two public keys", map[string]verifier.TrustedKey{"PUB_KEY_ID_1": undated, "PUB_KEY_ID_2": undated, "A": dated(-day, year)}, "PUB_KEY_ID_1, PUB_KEY_ID_2", false},
+		{"the newest in force", map[string]verifier.TrustedKey{"OLD": dated(-4*year, 30*day), "NEW": dated(-day, 5*year), "SOON": dated(7*day, 5*year)}, "NEW", true},
+		{"the old one until the new takes effect", map[string]verifier.TrustedKey{"OLD": dated(-4*year, 30*day), "SOON": dated(7*day, 5*year)}, "OLD", true},
+		{"not an expired one", map[string]verifier.TrustedKey{"OLD": dated(-5*year, -day), "NEW": dated(-2*year, 3*year)}, "NEW", true},
+		{"a dated one in force before an undated one", map[string]verifier.TrustedKey{"A": undated, "B": dated(-day, year)}, "B", true},
+		{"the undated one when no dated one is in force", map[string]verifier.TrustedKey{"A": undated, "B": dated(day, year)}, "A", true},
+		{"two of the same age", map[string]verifier.TrustedKey{"A": dated(-day, year), "B": dated(-day, 2*year)}, "A and B", false},
+		{"two undated", map[string]verifier.TrustedKey{"A": undated, "B": undated}, "A, B", false},
+		{"none in force", map[string]verifier.TrustedKey{"OLD": dated(-year, -day), "SOON": dated(day, year)}, "no WeChat Pay key is in force", false},
+		{"the only key, expired", map[string]verifier.TrustedKey{"OLD": dated(-year, -day)}, "no WeChat Pay key is in force", false},
+	} {
+		if err := c.Verifier().SetTrustedKeys(tc.keys); err != nil {
+			t.Fatalf("%s: SetTrustedKeys: %v", tc.name, err)
+		}
+		_, serial, err := c.Encrypt("6222020200001234", "")
+		switch {
+		case tc.ok && (err != nil || serial != tc.want):
+			t.Errorf("%s: Encrypt chose %q, %v; want %s", tc.name, serial, err, tc.want)
+		case !tc.ok && (!errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Wechatpay-Serial")):
+			t.Errorf("%s: Encrypt = %q, %v; want ErrInvalidOption naming %s and asking for a Wechatpay-Serial", tc.name, serial, err, tc.want)
+		}
 	}
 }

@@ -14,19 +14,28 @@ import (
 //
 //   - a key that names a placeholder of the path ("refund_id" for
 //     {refund_id}) gives its value: a string, an integer or a fmt.Stringer;
-//   - "json": the request body, a map, Opts, struct or slice (encoded once,
+//   - "json": the request body, a map, Opts or struct (encoded once,
 //     without HTML escaping), or []byte, string or json.RawMessage (checked
-//     to be JSON and sent byte for byte);
+//     to be JSON and sent byte for byte). It must be a JSON object, as every
+//     APIv3 request body is: a nil pointer, map or slice, and anything that
+//     encodes to null, an array or a scalar, are refused (an untyped nil is
+//     the same as no json: no body);
 //   - "query": query parameters, a url.Values, map[string]string,
 //     map[string][]string or Opts; part of the signed URL;
 //   - "headers": extra request headers (map[string]string, Opts or
 //     http.Header); Authorization, Host and Content-Length cannot be set;
 //   - "body": a raw body ([]byte or string) with a Content-Type given in
 //     "headers";
-//   - "encrypt": gjson paths in the json body ([]string, or one string)
-//     whose string values are replaced by their RSA-OAEP encryption under a
-//     WeChat Pay key, with the Wechatpay-Serial header set to that key's id
-//     (or, if "headers" names a Wechatpay-Serial, under that key).
+//   - "encrypt": the string fields of the json body ([]string, or one
+//     string) to replace by their RSA-OAEP encryption under the WeChat Pay
+//     key Client.Encrypt chooses, with the Wechatpay-Serial header set to
+//     that key's id (or, if "headers" names a Wechatpay-Serial, under that
+//     key). A field is named
+//     by its keys and array indexes joined by dots ("bank_account",
+//     "payee.account", "list.0.acct"); other gjson syntax (modifiers, pipes,
+//     queries, wildcards, escapes) and a field named twice are refused, and
+//     a body in which a named field does not hold its ciphertext is never
+//     sent.
 //   - "file": a File to upload (POST only, without json or body): the
 //     body is multipart/form-data with the meta JSON and the file, and the
 //     request is signed over the meta JSON, as the media upload APIs require.
@@ -69,7 +78,8 @@ type Chain struct {
 }
 
 // Chain starts a chain. Each argument is one or more '/'-separated segments,
-// or, as the first, a full URL such as the download_url WeChat Pay hands out.
+// or, as the first, a full URL such as the download_url WeChat Pay hands out
+// (its scheme, http:// or https://, in any case).
 // See NormalizeSegment for how segments are written.
 func (c *Client) Chain(segments ...string) Chain {
 	return Chain{c: c}.Chain(segments...)
@@ -90,7 +100,7 @@ func (ch Chain) Chain(segments ...string) Chain {
 }
 
 func (ch Chain) append(seg string) Chain {
-	if ch.tmpl == "" && ch.origin == "" && (strings.HasPrefix(seg, "https://") || strings.HasPrefix(seg, "http://")) {
+	if ch.tmpl == "" && ch.origin == "" && (hasPrefixFold(seg, "https://") || hasPrefixFold(seg, "http://")) {
 		return ch.withURL(seg)
 	}
 	if ch.query {
@@ -118,7 +128,14 @@ func (ch Chain) append(seg string) Chain {
 	return ch
 }
 
-// withURL starts a chain from a full URL, kept byte for byte.
+// hasPrefixFold reports whether s begins with prefix, ignoring case, as
+// URL schemes are compared.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// withURL starts a chain from a full URL, kept byte for byte but for the
+// scheme and host, which are lower-cased.
 func (ch Chain) withURL(raw string) Chain {
 	scheme, rest, _ := strings.Cut(raw, "://")
 	i := strings.IndexAny(rest, "/?#")
@@ -127,11 +144,7 @@ func (ch Chain) withURL(raw string) Chain {
 		host, target = rest[:i], rest[i:]
 	}
 	fail := func(why string) Chain {
-		shown := raw // a download_url's query holds a token: keep it out of errors
-		if i := strings.IndexByte(shown, '?'); i >= 0 {
-			shown = shown[:i] + "?…"
-		}
-		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, shown, why)
+		ch.err = fmt.Errorf("%w: URL %q: %s", ErrInvalidPath, redactQuery(raw), why)
 		return ch
 	}
 	if host == "" || strings.ContainsAny(host, "@ \\") {
@@ -167,10 +180,11 @@ func (ch Chain) withURL(raw string) Chain {
 
 // String returns the normalised path template, such as
 // "v3/refund/domestic/refunds/{out_refund_no}", or the full URL the chain
-// started from.
+// started from with the value of each query parameter shown as "…": the
+// query of a download_url holds a token, which must not reach a log.
 func (ch Chain) String() string {
 	if ch.origin != "" {
-		return ch.origin + "/" + ch.tmpl
+		return ch.origin + "/" + redactQuery(ch.tmpl)
 	}
 	return ch.tmpl
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -687,6 +688,7 @@ func TestNewConfigErrors(t *testing.T) {
 		{"serial among certs", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{c.Serial: c.Certs[platformSerial]} }, "also in Certs"},
 		{"merchant key as cert", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{"X": &mk.PublicKey} }, "merchant's own public key"},
 		{"nil cert", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{"X": nil} }, "nil key"},
+		{"cert without modulus", func(c *wxpay.Config) { c.Certs = map[string]*rsa.PublicKey{"X": {E: 65537}} }, "nil key for serial X"},
 		{"short apiv3 key", func(c *wxpay.Config) { c.APIv3Key = "0123456789" }, "APIv3Key is 10 bytes"},
 		{"http to a remote host", func(c *wxpay.Config) { c.BaseURL = "http://api.mch.weixin.qq.com/" }, "loopback"},
 		{"ftp", func(c *wxpay.Config) { c.BaseURL = "ftp://127.0.0.1/" }, "scheme"},
@@ -736,5 +738,83 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 				t.Errorf("error holds part of an Authorization header: %s", s)
 			}
 		}
+	}
+}
+
+// Schemes are case-insensitive: HTTP:// and Https:// start a URL chain as
+// http:// and https:// do.
+func TestUpperCaseSchemeIsAURL(t *testing.T) {
+	srv, c := setup(t)
+	rest := strings.TrimPrefix(srv.URL, "http://") + "v3/refund/domestic/refunds/" + fixtureOutNo
+	for _, scheme := range []string{"HTTP://", "Http://", "hTtP://"} {
+		ch := c.Chain(scheme + rest)
+		if err := ch.Err(); err != nil {
+			t.Errorf("%s: Err() = %v", scheme, err)
+			continue
+		}
+		if got := ch.String(); got != "http://"+rest {
+			t.Errorf("%s: String() = %q, want %q", scheme, got, "http://"+rest)
+		}
+		if _, err := ch.Get(); err != nil {
+			t.Errorf("%s: Get: %v", scheme, err)
+		}
+	}
+	for _, u := range []string{"HTTPS://evil.example.com/v3/certificates", "Https://evil.example.com/v3/certificates"} {
+		if _, err := c.Chain(u).Get(); !errors.Is(err, wxpay.ErrHostNotAllowed) {
+			t.Errorf("%s: err = %v, want ErrHostNotAllowed (a URL to another host)", u, err)
+		}
+	}
+	// A bill whose download_url has an upper-case scheme downloads too.
+	b := &wxpay.Bill{HashType: "SHA1", HashValue: strings.Repeat("0", 40), DownloadURL: "HTTP://" + strings.TrimPrefix(srv.URL, "http://") + "v3/billdownload/file?token=x"}
+	if err := c.DownloadBill(context.Background(), b, io.Discard); errors.Is(err, wxpay.ErrInvalidPath) {
+		t.Errorf("DownloadBill: %v, want the URL taken as one", err)
+	}
+}
+
+// nullMarshaler encodes to JSON null.
+type nullMarshaler struct{}
+
+func (nullMarshaler) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// A json value that is a typed nil, or that encodes to null or to anything
+// but an object, is refused before anything is sent: every WeChat Pay APIv3
+// request body is a JSON object, and a signed POST of "null" would only come
+// back as PARAM_ERROR, or worse.
+func TestJSONMustBeAnObject(t *testing.T) {
+	srv, c := setup(t)
+	var nilMap map[string]any
+	for _, v := range []any{
+		(*struct{ A int })(nil),
+		map[string]any(nil),
+		wxpay.Opts(nil),
+		[]any(nil),
+		[]byte(nil),
+		json.RawMessage(nil),
+		json.RawMessage("null"),
+		[]byte(" null "),
+		"null",
+		&nilMap,
+		nullMarshaler{},
+		5,
+		"5",
+		`"a string"`,
+		true,
+		[]wxpay.Opts{},
+		"[]",
+		json.RawMessage(` [{"a":1}]`),
+	} {
+		_, err := c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": v})
+		if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), "json") {
+			t.Errorf("json %T %v: err = %v; want ErrInvalidOption naming json", v, v, err)
+		}
+	}
+	if n := srv.RequestCount(); n != 0 {
+		r, _ := srv.LastRequest()
+		t.Errorf("%d requests sent; the last one's body: %q", n, r.Body)
+	}
+	// nil itself, with no type, means no body, as when json is left out.
+	c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": nil})
+	if r, _ := srv.LastRequest(); len(r.Body) != 0 || r.Header.Get("Content-Type") != "" {
+		t.Errorf("json nil: body %q, Content-Type %q; want none", r.Body, r.Header.Get("Content-Type"))
 	}
 }

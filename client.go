@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/rsaenc"
 	"github.com/wxpay-chain/wxpay/signer"
 	"github.com/wxpay-chain/wxpay/verifier"
 )
@@ -104,7 +102,7 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	}
 	merchantPub := s.Public()
 	for serial, k := range cfg.Certs {
-		if k != nil && k.Equal(merchantPub) {
+		if k != nil && k.N != nil && k.Equal(merchantPub) { // verifier.New refuses the rest
 			return nil, bad("Certs[%s] is the merchant's own public key, not a WeChat Pay key", serial)
 		}
 	}
@@ -317,59 +315,6 @@ func (c *Client) MchID() string { return c.mchID }
 func (c *Client) Serials() []string { return c.verifier.Serials() }
 
 // Verifier returns the verifier holding the trusted WeChat Pay keys. Its
-// SetKeys replaces them while the client is in use.
+// SetKeys (or SetTrustedKeys, for keys with their certificate's validity
+// period) replaces them while the client is in use.
 func (c *Client) Verifier() *verifier.Verifier { return c.verifier }
-
-// encryptionKey picks the WeChat Pay key sensitive fields are encrypted
-// with: the one named by serial if given, else the only key, else the only
-// public-key id (PUB_KEY_ID_...) among several.
-func (c *Client) encryptionKey(serial string) (string, *rsa.PublicKey, error) {
-	if serial != "" {
-		k, ok := c.verifier.Key(serial)
-		if !ok {
-			return "", nil, fmt.Errorf("%w: Wechatpay-Serial %q is not one of the configured WeChat Pay keys (%s)", ErrInvalidOption, serial, strings.Join(c.verifier.Serials(), ", "))
-		}
-		return serial, k, nil
-	}
-	serials := c.verifier.Serials()
-	if len(serials) == 1 {
-		k, _ := c.verifier.Key(serials[0])
-		return serials[0], k, nil
-	}
-	var pub []string
-	for _, s := range serials {
-		if strings.HasPrefix(s, "PUB_KEY_ID_") {
-			pub = append(pub, s)
-		}
-	}
-	if len(pub) == 1 {
-		k, _ := c.verifier.Key(pub[0])
-		return pub[0], k, nil
-	}
-	sort.Strings(serials)
-	return "", nil, fmt.Errorf("%w: %d WeChat Pay keys are configured (%s): name the one to encrypt with in the Wechatpay-Serial header", ErrInvalidOption, len(serials), strings.Join(serials, ", "))
-}
-
-// Encrypt encrypts a sensitive value (a bank account, a name) for WeChat
-// Pay with RSA-OAEP under the platform key named by serial, or under the
-// default key when serial is empty (the only key, or the only PUB_KEY_ID_
-// key). It returns the base64 ciphertext and the serial to send in the
-// Wechatpay-Serial header. The encrypt option of a call does this for you.
-func (c *Client) Encrypt(plaintext, serial string) (ciphertext, usedSerial string, err error) {
-	usedSerial, k, err := c.encryptionKey(serial)
-	if err != nil {
-		return "", "", err
-	}
-	ciphertext, err = rsaenc.Encrypt(k, plaintext)
-	return ciphertext, usedSerial, err
-}
-
-// Decrypt decrypts a sensitive response field that WeChat Pay encrypted
-// with the merchant's public key (RSA-OAEP). It needs Config.PrivateKey to be
-// an *rsa.PrivateKey.
-func (c *Client) Decrypt(ciphertext string) (string, error) {
-	if c.merchant == nil {
-		return "", errors.New("wxpay: Decrypt needs Config.PrivateKey to be an *rsa.PrivateKey")
-	}
-	return rsaenc.Decrypt(c.merchant, ciphertext)
-}

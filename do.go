@@ -16,10 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/rsaenc"
 	"github.com/wxpay-chain/wxpay/signer"
 	"github.com/wxpay-chain/wxpay/verifier"
 )
@@ -186,7 +183,7 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 		}
 	}
 
-	// Encryption of sensitive fields.
+	// Encryption of sensitive fields (encrypt.go).
 	if ev, ok := opts["encrypt"]; ok && ev != nil {
 		paths, err := encryptPaths(ev)
 		if err != nil {
@@ -200,29 +197,9 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 			if err != nil {
 				return nil, err
 			}
-			if k, dup := duplicateKey(gjson.ParseBytes(p.body)); dup {
-				return nil, fmt.Errorf("%w: encrypt: json has the key %q twice in one object; which one WeChat Pay reads is not certain, so neither is encrypted", ErrInvalidOption, k)
+			if p.body, err = encryptFields(p.body, paths, key); err != nil {
+				return nil, err
 			}
-			body := append([]byte(nil), p.body...) // never edit the caller's bytes
-			for _, path := range paths {
-				r := gjson.GetBytes(body, path)
-				switch {
-				case !r.Exists():
-					return nil, fmt.Errorf("%w: encrypt: json has no value at %q", ErrInvalidOption, path)
-				case r.Type != gjson.String:
-					return nil, fmt.Errorf("%w: encrypt: value at %q is a %s, want a string", ErrInvalidOption, path, r.Type)
-				case r.Str == "":
-					return nil, fmt.Errorf("%w: encrypt: value at %q is empty", ErrInvalidOption, path)
-				}
-				ct, err := rsaenc.Encrypt(key, r.Str)
-				if err != nil {
-					return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, path, err)
-				}
-				if body, err = sjson.SetBytes(body, path, ct); err != nil {
-					return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, path, err)
-				}
-			}
-			p.body = body
 			if serial == "" {
 				p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
 			}
@@ -286,32 +263,15 @@ func closeTo(a, b string) bool {
 	}
 }
 
-// duplicateKey reports a key that appears twice in one object anywhere in
-// r: gjson and sjson act on the first, most JSON readers keep the last.
-func duplicateKey(r gjson.Result) (string, bool) {
-	var dupKey string
-	var found bool
-	if r.IsObject() {
-		seen := map[string]bool{}
-		r.ForEach(func(k, v gjson.Result) bool {
-			if seen[k.Str] {
-				dupKey, found = k.Str, true
-				return false
-			}
-			seen[k.Str] = true
-			dupKey, found = duplicateKey(v)
-			return !found
-		})
-	} else if r.IsArray() {
-		r.ForEach(func(_, v gjson.Result) bool {
-			dupKey, found = duplicateKey(v)
-			return !found
-		})
-	}
-	return dupKey, found
-}
-
+// jsonBody returns the body the json option gives: v encoded, or its bytes
+// when v is already JSON. Every WeChat Pay APIv3 request body is a JSON
+// object, so a nil value (a nil pointer, map or slice given with its type)
+// and anything that is not an object (null, an array, a string...) are
+// refused: a signed POST of "null" can only fail, or do harm.
 func jsonBody(v any) ([]byte, error) {
+	if rv := reflect.ValueOf(v); nilable(rv.Kind()) && rv.IsNil() {
+		return nil, fmt.Errorf("%w: json is a nil %T, want a JSON object (leave json out to send no body)", ErrInvalidOption, v)
+	}
 	var raw []byte
 	switch b := v.(type) {
 	case []byte:
@@ -327,12 +287,44 @@ func jsonBody(v any) ([]byte, error) {
 		if err := enc.Encode(v); err != nil {
 			return nil, fmt.Errorf("%w: json: %v", ErrInvalidOption, err)
 		}
-		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+		raw = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		return raw, checkJSONObject(v, raw)
 	}
 	if !json.Valid(raw) {
 		return nil, fmt.Errorf("%w: json: the %T given is not valid JSON", ErrInvalidOption, v)
 	}
-	return raw, nil
+	return raw, checkJSONObject(v, raw)
+}
+
+// checkJSONObject refuses valid JSON that is not an object.
+func checkJSONObject(v any, raw []byte) error {
+	b := bytes.TrimLeft(raw, " \t\r\n")
+	if len(b) > 0 && b[0] == '{' {
+		return nil
+	}
+	what := "a number"
+	switch {
+	case len(b) == 0:
+		what = "nothing"
+	case b[0] == 'n':
+		what = "null"
+	case b[0] == '[':
+		what = "an array"
+	case b[0] == '"':
+		what = "a string"
+	case b[0] == 't' || b[0] == 'f':
+		what = "a boolean"
+	}
+	return fmt.Errorf("%w: json: the %T given is %s, want a JSON object, as every WeChat Pay APIv3 request body is (send anything else with the body option)", ErrInvalidOption, v, what)
+}
+
+// nilable reports whether a value of kind k can be nil.
+func nilable(k reflect.Kind) bool {
+	switch k {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
+		return true
+	}
+	return false
 }
 
 // scalar returns the text of a string, bool, integer or fmt.Stringer value,
@@ -485,29 +477,6 @@ func validToken(s string) bool {
 	return true
 }
 
-func encryptPaths(v any) ([]string, error) {
-	switch p := v.(type) {
-	case string:
-		if p == "" {
-			return nil, nil
-		}
-		return []string{p}, nil
-	case []string:
-		return p, nil
-	case []any:
-		out := make([]string, 0, len(p))
-		for _, x := range p {
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("%w: encrypt holds a %T, want gjson paths as strings", ErrInvalidOption, x)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%w: encrypt is %T, want []string", ErrInvalidOption, v)
-}
-
 // unsignedDownloads are the GET endpoints whose responses WeChat Pay does
 // not sign; their content is checked by digest instead.
 var unsignedDownloads = []string{
@@ -629,7 +598,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	}
 	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, signed, c.now().Unix(), string(nonce))
 	if err != nil {
-		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, target, err)
+		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactQuery(target), err)
 	}
 	bufs.auth = auth[:0]
 
@@ -652,7 +621,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	}
 
 	if abandoned, err := c.exchange(ctx, c.hc, req, resp); abandoned {
-		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, err)
+		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, redactQuery(target), err)
 	} else if err != nil {
 		fasthttp.ReleaseRequest(req)
 		fasthttp.ReleaseResponse(resp)
@@ -692,6 +661,7 @@ func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthtt
 }
 
 func transportError(ctx context.Context, method, origin, target string, err error) error {
+	target = redactQuery(target) // a download_url's token stays out of errors
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
@@ -727,7 +697,7 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 		return r, nil
 	}
 	if err := c.verifier.Verify(h, body, bufs.msg[:0]); err != nil {
-		return nil, &VerifyError{Method: p.method, Path: target, StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
+		return nil, &VerifyError{Method: p.method, Path: redactQuery(target), StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
 	}
 	r.Verified, r.Serial = true, h.Serial
 	return r, nil

@@ -195,7 +195,7 @@ func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
 		return ch.err
 	}
 	if ch.origin == "" {
-		return fmt.Errorf("%w: download_url %q is not a full URL", ErrInvalidPath, b.DownloadURL)
+		return fmt.Errorf("%w: download_url %q is not a full URL", ErrInvalidPath, redactQuery(b.DownloadURL))
 	}
 	body, finish, err := c.stream(ctx, ch)
 	if err != nil {
@@ -207,7 +207,7 @@ func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
 	if b.Gzip {
 		gz, err := gzip.NewReader(body)
 		if err != nil {
-			return fmt.Errorf("wxpay: bill %s: not gzip data: %w", redactToken(b.DownloadURL), streamErr(ctx, err))
+			return fmt.Errorf("wxpay: bill %s: not gzip data: %w", redactQuery(b.DownloadURL), streamErr(ctx, err))
 		}
 		defer gz.Close()
 		src = gz
@@ -219,7 +219,7 @@ func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
 		if cw.err != nil {
 			return fmt.Errorf("wxpay: bill: write: %w", cw.err)
 		}
-		return fmt.Errorf("wxpay: bill %s: read after %d bytes: %w", redactToken(b.DownloadURL), cw.n, streamErr(ctx, err))
+		return fmt.Errorf("wxpay: bill %s: read after %d bytes: %w", redactQuery(b.DownloadURL), cw.n, streamErr(ctx, err))
 	}
 	if got := h.Sum(nil); subtle.ConstantTimeCompare(got, want) != 1 {
 		return fmt.Errorf("%w: %s of the %d bytes received is %x, WeChat Pay announced %s; do not use what was written",
@@ -234,15 +234,6 @@ func streamErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// redactToken returns a download URL without its query, where the
-// short-lived token is.
-func redactToken(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i] + "?..."
-	}
-	return u
 }
 
 // countWriter counts the bytes written to w and keeps w's error apart from
@@ -282,7 +273,7 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
 	auth, err := c.signer.AppendAuthorization(nil, nil, p.method, target, nil, c.now().Unix(), string(nonce))
 	if err != nil {
-		return nil, nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactToken(target), err)
+		return nil, nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactQuery(target), err)
 	}
 
 	conns := &connSet{idle: c.timeout}
@@ -309,7 +300,7 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 	req.Header.SetBytesV("Authorization", auth)
 	if err := hc.Do(req, resp); err != nil {
 		finish()
-		return nil, nil, transportError(ctx, p.method, p.origin, redactToken(target), err)
+		return nil, nil, transportError(ctx, p.method, p.origin, target, err)
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {

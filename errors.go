@@ -49,7 +49,7 @@ var (
 // of the verification sentinels (ErrBadSignature, ErrClockSkew, ...).
 type VerifyError struct {
 	Method     string // request method
-	Path       string // request path and query as sent
+	Path       string // request path and query, each query value shown as "…"
 	StatusCode int    // status of the untrusted response
 	RequestID  string // Request-ID header of the untrusted response, if any
 	Err        error
@@ -141,4 +141,48 @@ func newAPIError(status int, header http.Header, body []byte) *APIError {
 		e.Message = http.StatusText(status)
 	}
 	return e
+}
+
+// redactQuery returns target, a path or URL, with the value of each query
+// parameter replaced by "…": the query of a download_url holds a
+// short-lived token, which must stay out of errors and logs. Parameter
+// names are kept when they look like names, for the reader's sake; a
+// parameter without a value is hidden whole.
+func redactQuery(target string) string {
+	path, query, ok := strings.Cut(target, "?")
+	if !ok {
+		return target
+	}
+	var b strings.Builder
+	b.Grow(len(target))
+	b.WriteString(path)
+	b.WriteByte('?')
+	for i, kv := range strings.Split(query, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		// A parameter without '=' may be a bare token: it is hidden whole.
+		if name, _, hasValue := strings.Cut(kv, "="); hasValue && plainName(name) {
+			b.WriteString(name)
+			b.WriteString("=…")
+		} else {
+			b.WriteString("…")
+		}
+	}
+	return b.String()
+}
+
+// plainName reports whether s looks like a query parameter name rather
+// than a value: up to 32 letters, digits, '_', '-' and '.'.
+func plainName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

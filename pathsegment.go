@@ -103,8 +103,11 @@ func appendSegment(dst []byte, seg string) ([]byte, error) {
 	return dst, nil
 }
 
+// pathErr reports a bad segment. A query given as a segment (say, a
+// download_url without its host) is shown without its values, which may be
+// a token.
 func pathErr(seg, why string) error {
-	return fmt.Errorf("%w: segment %q: %s", ErrInvalidPath, seg, why)
+	return fmt.Errorf("%w: segment %q: %s", ErrInvalidPath, redactQuery(seg), why)
 }
 
 func isHex(c byte) bool {

@@ -129,7 +129,7 @@ func (p *RetryPolicy) wait(attempt int, err error) time.Duration {
 // reached WeChat Pay, so it must only ever be resent unchanged.
 type NetworkError struct {
 	Method string
-	Path   string // path and query as sent
+	Path   string // path and query, each query value shown as "…"
 	Host   string // scheme://host the attempt went to
 	Err    error
 }

@@ -5,7 +5,8 @@
 // platform key and sends the parts in the Wechatpay-Timestamp,
 // Wechatpay-Nonce, Wechatpay-Signature and Wechatpay-Serial headers. The serial
 // names the key: a platform certificate serial or a WeChat Pay public-key id
-// (PUB_KEY_ID_...). A Verifier holds the trusted keys by serial and rejects a
+// (PUB_KEY_ID_...). A Verifier holds the trusted keys by serial (with, when
+// known, the validity period of their certificates) and rejects a
 // message with a missing header, a timestamp too far from the local clock, an
 // unknown serial, a bad signature, or a WECHATPAY/SIGNTEST/ probe signature,
 // each with its own sentinel error for errors.Is.
@@ -65,10 +66,10 @@ func (h Headers) Present() bool {
 }
 
 // Verifier checks messages against a set of trusted platform keys. Replace the
-// keys with SetKeys while it is in use; everything else is read-only after
-// New. A Verifier is safe for concurrent use.
+// keys with SetKeys or SetTrustedKeys while it is in use; everything else is
+// read-only after New. A Verifier is safe for concurrent use.
 type Verifier struct {
-	keys atomic.Pointer[map[string]*rsa.PublicKey]
+	keys atomic.Pointer[map[string]TrustedKey]
 
 	// MaxSkew is how far a timestamp may be from Now. If zero,
 	// DefaultMaxSkew is used. Set it before first use.
@@ -76,6 +77,28 @@ type Verifier struct {
 	// Now returns the local time. If nil, time.Now is used. Set it before
 	// first use.
 	Now func() time.Time
+}
+
+// A TrustedKey is a WeChat Pay public key a Verifier trusts, with the
+// validity period of its platform certificate when that is known. The
+// period does not limit verification; it tells which of several
+// certificates is the newest in force.
+type TrustedKey struct {
+	PublicKey *rsa.PublicKey
+	// NotBefore and NotAfter bound the period the platform certificate is
+	// valid in. Both are zero when it is not known: for a WeChat Pay public
+	// key (PUB_KEY_ID_...), which has no certificate, and for a key given
+	// without its certificate. Either may be zero alone for an open end.
+	NotBefore, NotAfter time.Time
+}
+
+// Dated reports whether the validity period of k is known.
+func (k TrustedKey) Dated() bool { return !k.NotBefore.IsZero() || !k.NotAfter.IsZero() }
+
+// InForce reports whether k is valid at t: from NotBefore (included) to
+// NotAfter (excluded). A key without dates is always in force.
+func (k TrustedKey) InForce(t time.Time) bool {
+	return (k.NotBefore.IsZero() || !t.Before(k.NotBefore)) && (k.NotAfter.IsZero() || t.Before(k.NotAfter))
 }
 
 // New returns a Verifier that trusts keys, a map from serial to public key.
@@ -88,19 +111,34 @@ func New(keys map[string]*rsa.PublicKey) (*Verifier, error) {
 	return v, nil
 }
 
-// SetKeys atomically replaces the trusted keys with a copy of keys. Calls in
-// flight finish with the keys they started with.
+// SetKeys atomically replaces the trusted keys with a copy of keys, none of
+// them dated. Calls in flight finish with the keys they started with. Keys
+// must have at least 2048 bits; larger ones (3072, 4096 bits) verify as
+// well.
 func (v *Verifier) SetKeys(keys map[string]*rsa.PublicKey) error {
-	m := make(map[string]*rsa.PublicKey, len(keys))
+	m := make(map[string]TrustedKey, len(keys))
+	for serial, k := range keys {
+		m[serial] = TrustedKey{PublicKey: k}
+	}
+	return v.SetTrustedKeys(m)
+}
+
+// SetTrustedKeys is SetKeys for keys that may carry the validity period of
+// their platform certificate.
+func (v *Verifier) SetTrustedKeys(keys map[string]TrustedKey) error {
+	m := make(map[string]TrustedKey, len(keys))
 	for serial, k := range keys {
 		if serial == "" {
 			return errors.New("verifier: empty serial")
 		}
-		if k == nil {
+		if k.PublicKey == nil || k.PublicKey.N == nil {
 			return fmt.Errorf("verifier: nil key for serial %s", serial)
 		}
-		if k.N.BitLen() < 2048 {
-			return fmt.Errorf("verifier: key %s has %d bits, want at least 2048", serial, k.N.BitLen())
+		if k.PublicKey.N.BitLen() < 2048 {
+			return fmt.Errorf("verifier: key %s has %d bits, want at least 2048", serial, k.PublicKey.N.BitLen())
+		}
+		if !k.NotBefore.IsZero() && !k.NotAfter.IsZero() && !k.NotBefore.Before(k.NotAfter) {
+			return fmt.Errorf("verifier: key %s is valid from %s to %s, an empty period", serial, k.NotBefore.Format(time.RFC3339), k.NotAfter.Format(time.RFC3339))
 		}
 		m[serial] = k
 	}
@@ -115,7 +153,22 @@ func (v *Verifier) Key(serial string) (*rsa.PublicKey, bool) {
 		return nil, false
 	}
 	k, ok := (*m)[serial]
-	return k, ok
+	return k.PublicKey, ok
+}
+
+// TrustedKeys returns a copy of the trusted keys, by serial, with their
+// validity periods, all from one moment: a concurrent SetKeys does not mix
+// old and new keys in the result.
+func (v *Verifier) TrustedKeys() map[string]TrustedKey {
+	m := v.keys.Load()
+	if m == nil {
+		return map[string]TrustedKey{}
+	}
+	out := make(map[string]TrustedKey, len(*m))
+	for s, k := range *m {
+		out[s] = k
+	}
+	return out
 }
 
 // Serials returns the serials of the trusted keys, sorted.
@@ -195,14 +248,19 @@ func (v *Verifier) Verify(h Headers, body, scratch []byte) error {
 }
 
 // VerifySignature checks that sigB64, a base64 SHA256withRSA signature,
-// signs message under key.
+// signs message under key, whatever the key's size.
 func VerifySignature(key *rsa.PublicKey, message []byte, sigB64 string) error {
-	var buf [512]byte
-	sig := buf[:0]
-	if base64.StdEncoding.DecodedLen(len(sigB64)) > len(buf) {
-		return fmt.Errorf("%w: signature too long", ErrBadSignature)
+	// A signature is as long as the modulus: text that would decode to
+	// more is refused before decoding. Signatures of keys up to 4096 bits
+	// decode into the stack buffer, larger ones into a heap one.
+	if key == nil || key.N == nil {
+		return fmt.Errorf("%w: no key", ErrBadSignature)
 	}
-	sig, err := base64.StdEncoding.AppendDecode(sig, []byte(sigB64))
+	if base64.StdEncoding.DecodedLen(len(sigB64)) > key.Size()+2 {
+		return fmt.Errorf("%w: signature too long for a %d-bit key", ErrBadSignature, key.N.BitLen())
+	}
+	var buf [maxStackSignature]byte
+	sig, err := base64.StdEncoding.AppendDecode(buf[:0], []byte(sigB64))
 	if err != nil {
 		return fmt.Errorf("%w: signature is not base64", ErrBadSignature)
 	}
@@ -212,6 +270,10 @@ func VerifySignature(key *rsa.PublicKey, message []byte, sigB64 string) error {
 	}
 	return nil
 }
+
+// maxStackSignature is the largest signature decoded without allocating:
+// that of a 4096-bit key, with room for base64's rounding.
+const maxStackSignature = 4096/8 + 2
 
 // verifyDigest checks an RSASSA-PKCS1-v1_5 SHA-256 signature through the
 // crypto backend in use (OpenSSL's libcrypto when available, else

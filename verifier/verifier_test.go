@@ -1,7 +1,11 @@
 package verifier_test
 
 import (
+	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"math"
 	"os"
@@ -112,6 +116,91 @@ func TestVerifySkewWithoutOverflow(t *testing.T) {
 		h.Timestamp = strconv.FormatInt(ts, 10)
 		if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrClockSkew) {
 			t.Errorf("timestamp %d: Verify = %v, want ErrClockSkew", ts, err)
+		}
+	}
+}
+
+// Every key size SetKeys accepts verifies: WeChat Pay may sign with a key
+// larger than 2048 bits, and a 4096-bit signature is 684 base64 characters.
+func TestVerifyLargerKeys(t *testing.T) {
+	for _, bits := range []int{3072, 4096} {
+		priv, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := verifier.New(map[string]*rsa.PublicKey{serial: &priv.PublicKey})
+		if err != nil {
+			t.Fatalf("%d bits: New: %v", bits, err)
+		}
+		v.Now = func() time.Time { return time.Unix(1700000000, 0) }
+		body := []byte(`{"status":"PROCESSING"}`)
+		digest := sha256.Sum256(verifier.AppendMessage(nil, "1700000000", "NONCE", body))
+		sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := verifier.Headers{Timestamp: "1700000000", Nonce: "NONCE", Signature: base64.StdEncoding.EncodeToString(sig), Serial: serial}
+		if err := v.Verify(h, body, nil); err != nil {
+			t.Errorf("%d bits (%d-character signature): Verify = %v", bits, len(h.Signature), err)
+		}
+		// and still refuses what it must
+		for name, s := range map[string]string{
+			"one byte short": base64.StdEncoding.EncodeToString(sig[1:]),
+			"one byte long":  base64.StdEncoding.EncodeToString(append(sig, 0)),
+			"twice as long":  base64.StdEncoding.EncodeToString(append(sig, sig...)),
+			"tampered":       base64.StdEncoding.EncodeToString(append([]byte{sig[0] ^ 1}, sig[1:]...)),
+		} {
+			h := h
+			h.Signature = s
+			if err := v.Verify(h, body, nil); !errors.Is(err, verifier.ErrBadSignature) {
+				t.Errorf("%d bits, signature %s: Verify = %v, want ErrBadSignature", bits, name, err)
+			}
+		}
+	}
+}
+
+func TestTrustedKeys(t *testing.T) {
+	v, h, body := setup(t)
+	pub, _ := v.Key(serial)
+	from := time.Unix(1600000000, 0)
+	to := time.Unix(1800000000, 0)
+	if err := v.SetTrustedKeys(map[string]verifier.TrustedKey{serial: {PublicKey: pub, NotBefore: from, NotAfter: to}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(h, body, nil); err != nil {
+		t.Errorf("Verify with a dated key = %v", err)
+	}
+	got := v.TrustedKeys()
+	if k := got[serial]; !k.Dated() || !k.NotBefore.Equal(from) || !k.NotAfter.Equal(to) || !k.PublicKey.Equal(pub) {
+		t.Errorf("TrustedKeys()[%s] = %+v", serial, k)
+	}
+	delete(got, serial) // a copy: the verifier keeps its keys
+	if _, ok := v.Key(serial); !ok {
+		t.Error("editing the map TrustedKeys returned changed the verifier")
+	}
+	k := v.TrustedKeys()[serial]
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{{from.Add(-time.Second), false}, {from, true}, {to.Add(-time.Second), true}, {to, false}} {
+		if got := k.InForce(tc.at); got != tc.want {
+			t.Errorf("InForce(%v) = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	if undated := (verifier.TrustedKey{PublicKey: pub}); undated.Dated() || !undated.InForce(time.Now()) {
+		t.Error("a key without dates: want undated and always in force")
+	}
+	// SetKeys drops the dates.
+	if err := v.SetKeys(map[string]*rsa.PublicKey{serial: pub}); err != nil || v.TrustedKeys()[serial].Dated() {
+		t.Errorf("SetKeys: %v, dated %v", err, v.TrustedKeys()[serial].Dated())
+	}
+	for name, bad := range map[string]verifier.TrustedKey{
+		"empty period": {PublicKey: pub, NotBefore: to, NotAfter: from},
+		"nil key":      {},
+		"no modulus":   {PublicKey: &rsa.PublicKey{E: 65537}},
+	} {
+		if err := v.SetTrustedKeys(map[string]verifier.TrustedKey{serial: bad}); err == nil {
+			t.Errorf("SetTrustedKeys with %s succeeded", name)
 		}
 	}
 }

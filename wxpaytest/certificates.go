@@ -47,8 +47,9 @@ func (s *Server) PlatformCertificate(serial string) ([]byte, bool) {
 }
 
 // platformCertificates makes, once, a self-signed certificate for each
-// platform key whose serial is a certificate serial, valid from a day
-// before the first call to five years after.
+// platform key whose serial is a certificate serial, valid from the key's
+// NotBefore to its NotAfter (by default from a day before the first call to
+// five years after).
 func (s *Server) platformCertificates() ([]platformCert, error) {
 	s.files.mu.Lock()
 	defer s.files.mu.Unlock()
@@ -63,6 +64,13 @@ func (s *Server) platformCertificates() ([]platformCert, error) {
 		if strings.HasPrefix(p.Serial, "PUB_KEY_ID_") || !ok || n.Sign() <= 0 || strings.ToUpper(n.Text(16)) != p.Serial {
 			continue
 		}
+		if p.NotBefore.IsZero() {
+			p.NotBefore = now.Add(-24 * time.Hour)
+		}
+		if p.NotAfter.IsZero() {
+			p.NotAfter = now.AddDate(5, 0, 0)
+		}
+		p.NotBefore, p.NotAfter = p.NotBefore.UTC().Truncate(time.Second), p.NotAfter.UTC().Truncate(time.Second)
 		tmpl := &x509.Certificate{
 			SerialNumber: n,
 			Subject: pkix.Name{
@@ -71,8 +79,8 @@ func (s *Server) platformCertificates() ([]platformCert, error) {
 				OrganizationalUnit: []string{"WeChat Pay platform certificate (test only)"},
 				CommonName:         "wxpaytest platform " + p.Serial,
 			},
-			NotBefore:             now.Add(-24 * time.Hour).UTC().Truncate(time.Second),
-			NotAfter:              now.AddDate(5, 0, 0).UTC().Truncate(time.Second),
+			NotBefore:             p.NotBefore,
+			NotAfter:              p.NotAfter,
 			KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 			BasicConstraintsValid: true,
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Default identities of a new Server.
@@ -32,6 +33,12 @@ type PlatformKey struct {
 	// Key is the private key. If nil when the Server starts, a fresh
 	// RSA-2048 key is generated.
 	Key *rsa.PrivateKey
+	// NotBefore and NotAfter bound the validity of the key's platform
+	// certificate, as served by GET /v3/certificates (a public-key id has
+	// no certificate). If zero, a day before the certificate is first made
+	// and five years after, so that a rotation can be played out with
+	// certificates of different ages.
+	NotBefore, NotAfter time.Time
 }
 
 // GenerateKey returns a fresh RSA-2048 private key, the size WeChat Pay

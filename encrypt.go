@@ -1,0 +1,307 @@
+package wxpay
+
+import (
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/wxpay-chain/wxpay/rsaenc"
+	"github.com/wxpay-chain/wxpay/verifier"
+)
+
+// encryptPathHelp says which paths the encrypt option takes.
+const encryptPathHelp = "name a field by its keys and array indexes joined by dots, such as payee.account or list.0.acct; " +
+	"gjson modifiers, pipes, queries, wildcards and escapes read a value that cannot be written back"
+
+// encryptFields returns a copy of body in which the string at each path is
+// replaced by its RSA-OAEP encryption under key. Each path must name one
+// string field by plain keys and indexes, and no field may be named twice.
+// The value is replaced in the very bytes gjson read it from, and every
+// path is read back from the result: a body in which a named field does not
+// hold its ciphertext is an error, never sent.
+func encryptFields(body []byte, paths []string, key *rsa.PublicKey) ([]byte, error) {
+	if k, dup := duplicateKey(gjson.ParseBytes(body)); dup {
+		return nil, fmt.Errorf("%w: encrypt: json has the key %q twice in one object; which one WeChat Pay reads is not certain, so neither is encrypted", ErrInvalidOption, k)
+	}
+	fields := make([]encField, 0, len(paths))
+	byOffset := make(map[int]string, len(paths))
+	for _, path := range paths {
+		if err := checkEncryptPath(path); err != nil {
+			return nil, err
+		}
+		r := gjson.GetBytes(body, path)
+		switch {
+		case !r.Exists():
+			return nil, fmt.Errorf("%w: encrypt: json has no value at %q", ErrInvalidOption, path)
+		case r.Type != gjson.String:
+			return nil, fmt.Errorf("%w: encrypt: value at %q is a %s, want a string", ErrInvalidOption, path, r.Type)
+		case r.Str == "":
+			return nil, fmt.Errorf("%w: encrypt: value at %q is empty", ErrInvalidOption, path)
+		case r.Index <= 0 || r.Index+len(r.Raw) > len(body) || string(body[r.Index:r.Index+len(r.Raw)]) != r.Raw:
+			return nil, fmt.Errorf("%w: encrypt %q: the value read cannot be located in the body; %s", ErrInvalidOption, path, encryptPathHelp)
+		}
+		if other, dup := byOffset[r.Index]; dup {
+			return nil, fmt.Errorf("%w: encrypt names one field twice (%q and %q): it would be encrypted twice", ErrInvalidOption, other, path)
+		}
+		byOffset[r.Index] = path
+		fields = append(fields, encField{path: path, at: r.Index, raw: r.Raw, plain: r.Str})
+	}
+	for i := range fields {
+		ct, err := rsaenc.Encrypt(key, fields[i].plain)
+		if err != nil {
+			return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, fields[i].path, err)
+		}
+		fields[i].cipher = ct
+	}
+
+	// Splice the ciphertexts in, front to back, into a new body: the
+	// caller's bytes are never edited.
+	sorted := append([]encField(nil), fields...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].at < sorted[j].at })
+	size := len(body)
+	for _, f := range sorted {
+		size += len(f.cipher) + 2 - len(f.raw)
+	}
+	out := make([]byte, 0, size)
+	last := 0
+	for _, f := range sorted {
+		out = append(out, body[last:f.at]...)
+		out = append(out, '"') // base64 needs no JSON escaping
+		out = append(out, f.cipher...)
+		out = append(out, '"')
+		last = f.at + len(f.raw)
+	}
+	out = append(out, body[last:]...)
+
+	if err := checkEncrypted(out, fields); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// encField is a field the encrypt option names.
+type encField struct {
+	path   string
+	at     int    // offset of the value's raw JSON in the body
+	raw    string // the value as it is in the body
+	plain  string
+	cipher string
+}
+
+// checkEncrypted is the final guard before a body with encrypted fields is
+// sent: it must be JSON, and every named field must hold its ciphertext.
+func checkEncrypted(body []byte, fields []encField) error {
+	if !gjson.ValidBytes(body) {
+		return fmt.Errorf("%w: encrypt: the body with its fields encrypted is not valid JSON; nothing was sent", ErrInvalidOption)
+	}
+	for _, f := range fields {
+		if r := gjson.GetBytes(body, f.path); r.Type != gjson.String || r.Str != f.cipher {
+			return fmt.Errorf("%w: encrypt %q: the field could not be replaced by its ciphertext, so nothing was sent; %s", ErrInvalidOption, f.path, encryptPathHelp)
+		}
+	}
+	return nil
+}
+
+// checkEncryptPath accepts the gjson paths whose meaning is plain: keys
+// and array indexes joined by dots, each key made of letters, digits, '_'
+// and '-' (or non-ASCII letters), each index a decimal number without
+// leading zeros.
+func checkEncryptPath(path string) error {
+	bad := func() error {
+		return fmt.Errorf("%w: encrypt %q: %s", ErrInvalidOption, path, encryptPathHelp)
+	}
+	if path == "" {
+		return fmt.Errorf("%w: encrypt: empty path", ErrInvalidOption)
+	}
+	for _, seg := range strings.Split(path, ".") {
+		if seg == "" || (len(seg) > 1 && seg[0] == '0' && allDigits(seg)) {
+			return bad()
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c >= 0x80) {
+				return bad()
+			}
+		}
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// duplicateKey reports a key that appears twice in one object anywhere in
+// r: gjson reads the first, most JSON readers keep the last.
+func duplicateKey(r gjson.Result) (string, bool) {
+	var dupKey string
+	var found bool
+	if r.IsObject() {
+		seen := map[string]bool{}
+		r.ForEach(func(k, v gjson.Result) bool {
+			if seen[k.Str] {
+				dupKey, found = k.Str, true
+				return false
+			}
+			seen[k.Str] = true
+			dupKey, found = duplicateKey(v)
+			return !found
+		})
+	} else if r.IsArray() {
+		r.ForEach(func(_, v gjson.Result) bool {
+			dupKey, found = duplicateKey(v)
+			return !found
+		})
+	}
+	return dupKey, found
+}
+
+func encryptPaths(v any) ([]string, error) {
+	switch p := v.(type) {
+	case string:
+		if p == "" {
+			return nil, nil
+		}
+		return []string{p}, nil
+	case []string:
+		return p, nil
+	case []any:
+		out := make([]string, 0, len(p))
+		for _, x := range p {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: encrypt holds a %T, want gjson paths as strings", ErrInvalidOption, x)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: encrypt is %T, want []string", ErrInvalidOption, v)
+}
+
+// encryptionKey returns the WeChat Pay key sensitive fields are encrypted
+// with: the one named by serial if given, else the one chooseKey picks.
+func (c *Client) encryptionKey(serial string) (string, *rsa.PublicKey, error) {
+	if serial != "" {
+		k, ok := c.verifier.Key(serial)
+		if !ok {
+			return "", nil, fmt.Errorf("%w: Wechatpay-Serial %q is not one of the configured WeChat Pay keys (%s)", ErrInvalidOption, serial, strings.Join(c.verifier.Serials(), ", "))
+		}
+		return serial, k, nil
+	}
+	keys := c.verifier.TrustedKeys()
+	serial, err := chooseKey(keys, c.now())
+	if err != nil {
+		return "", nil, err
+	}
+	return serial, keys[serial].PublicKey, nil
+}
+
+// chooseKey picks, among the trusted keys, the one WeChat Pay expects
+// sensitive fields to be encrypted with at now:
+//
+//  1. the WeChat Pay public key (PUB_KEY_ID_...), if one is configured;
+//  2. else the platform certificate in force (NotBefore <= now < NotAfter)
+//     that took effect last; a certificate whose dates are known and in
+//     force comes before one whose dates are not, as the dates come from
+//     WeChat Pay's own certificate list;
+//  3. else the only certificate whose dates are not known.
+//
+// Several public keys, two certificates in force that took effect at the
+// same moment, several undated certificates and no key in force at all are
+// errors that ask for the serial to be named.
+func chooseKey(keys map[string]verifier.TrustedKey, now time.Time) (string, error) {
+	var pub, inForce, undated, outOfForce []string
+	for s, k := range keys {
+		switch {
+		case strings.HasPrefix(s, "PUB_KEY_ID_"):
+			pub = append(pub, s)
+		case !k.Dated():
+			undated = append(undated, s)
+		case k.InForce(now):
+			inForce = append(inForce, s)
+		default:
+			outOfForce = append(outOfForce, s)
+		}
+	}
+	sort.Strings(pub)
+	sort.Strings(undated)
+	sort.Strings(outOfForce)
+	name := "; name the one to encrypt with in the Wechatpay-Serial header"
+	switch {
+	case len(pub) == 1:
+		return pub[0], nil
+	case len(pub) > 1:
+		return "", fmt.Errorf("%w: %d WeChat Pay public keys are configured (%s)%s", ErrInvalidOption, len(pub), strings.Join(pub, ", "), name)
+	case len(inForce) > 0:
+		// Latest NotBefore first; an open start counts as the earliest.
+		sort.Slice(inForce, func(i, j int) bool {
+			a, b := keys[inForce[i]].NotBefore, keys[inForce[j]].NotBefore
+			if !a.Equal(b) {
+				return a.After(b)
+			}
+			return inForce[i] < inForce[j]
+		})
+		if len(inForce) > 1 && keys[inForce[0]].NotBefore.Equal(keys[inForce[1]].NotBefore) {
+			return "", fmt.Errorf("%w: WeChat Pay platform certificates %s and %s both took effect at %s, so neither is the newest%s",
+				ErrInvalidOption, inForce[0], inForce[1], keys[inForce[0]].NotBefore.Format(time.RFC3339), name)
+		}
+		return inForce[0], nil
+	case len(undated) == 1:
+		return undated[0], nil
+	case len(undated) > 1:
+		return "", fmt.Errorf("%w: %d WeChat Pay certificates are configured without their validity dates (%s), so which is the newest is not known%s, or let a CertificateRefresher learn their dates",
+			ErrInvalidOption, len(undated), strings.Join(undated, ", "), name)
+	case len(outOfForce) > 0:
+		var b strings.Builder
+		for i, s := range outOfForce {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			k := keys[s]
+			fmt.Fprintf(&b, "%s valid from %s to %s", s, k.NotBefore.Format(time.RFC3339), k.NotAfter.Format(time.RFC3339))
+		}
+		return "", fmt.Errorf("%w: no WeChat Pay key is in force at %s (%s)%s", ErrInvalidOption, now.Format(time.RFC3339), b.String(), name)
+	}
+	return "", fmt.Errorf("%w: no WeChat Pay key is configured to encrypt with", ErrInvalidOption)
+}
+
+// Encrypt encrypts a sensitive value (a bank account, a name) for WeChat
+// Pay with RSA-OAEP under the key named by serial, or, when serial is
+// empty, under the key WeChat Pay expects: the WeChat Pay public key
+// (PUB_KEY_ID_...) if one is configured; else the platform certificate in
+// force that took effect last (the certificates a CertificateRefresher
+// added, or dated with Verifier.SetTrustedKeys, carry their validity
+// period, and one whose dates are known comes before one whose dates are
+// not); else the only certificate. When that leaves no single key (two
+// public keys, two certificates of the same age, two undated ones), it
+// returns an error asking for the serial. It returns the base64 ciphertext
+// and the serial to send in the Wechatpay-Serial header. The encrypt option
+// of a call does this for you.
+func (c *Client) Encrypt(plaintext, serial string) (ciphertext, usedSerial string, err error) {
+	usedSerial, k, err := c.encryptionKey(serial)
+	if err != nil {
+		return "", "", err
+	}
+	ciphertext, err = rsaenc.Encrypt(k, plaintext)
+	return ciphertext, usedSerial, err
+}
+
+// Decrypt decrypts a sensitive response field that WeChat Pay encrypted
+// with the merchant's public key (RSA-OAEP). It needs Config.PrivateKey to be
+// an *rsa.PrivateKey.
+func (c *Client) Decrypt(ciphertext string) (string, error) {
+	if c.merchant == nil {
+		return "", errors.New("wxpay: Decrypt needs Config.PrivateKey to be an *rsa.PrivateKey")
+	}
+	return rsaenc.Decrypt(c.merchant, ciphertext)
+}
