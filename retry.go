@@ -53,13 +53,22 @@ type Backoff func(min, max time.Duration, attempt int, err error) time.Duration
 // FREQUENCY_LIMITED, 503), and a *NetworkError (no response came back). It
 // never retries another 4xx, a response that failed verification, or a call
 // whose context is done.
+//
+// A response that failed verification is a *VerifyError, or an *APIError
+// that carried signature headers which did not verify (errors.Is(err,
+// ErrBadSignature) and the like hold for it): something between the client
+// and WeChat Pay is wrong, and resending would hide it. An error answer
+// with no signature header at all is retried as its status says: WeChat
+// Pay's gateways answer some errors unsigned (a 503 from a load balancer),
+// and resending the same request is safe whoever answered; its content is
+// never trusted (APIError.Verified is false).
 func DefaultCheckRetry(ctx context.Context, attempt int, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, nil
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.Retryable(), nil
+		return apiErr.verifyErr == nil && apiErr.Retryable(), nil
 	}
 	var netErr *NetworkError
 	if errors.As(err, &netErr) {
