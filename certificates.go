@@ -208,8 +208,9 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 	}
 	bufs.target = p.target[:0]
 	p.noVerify = true
+	p.deadline = c.callDeadline(ctx)
 	if c.limiter != nil {
-		if err := c.limiter.wait(ctx); err != nil {
+		if err := c.limiter.waitUntil(ctx, p.deadline); err != nil {
 			return nil, h, err
 		}
 	}

@@ -191,10 +191,7 @@ func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.Dia
 	if max == 0 {
 		max = DefaultMaxResponseBodySize
 	}
-	if dial == nil {
-		dial = (&fasthttp.TCPDialer{Concurrency: 1000}).Dial
-	}
-	return &fasthttp.Client{
+	hc := &fasthttp.Client{
 		Name:                c.userAgent,
 		ReadTimeout:         c.timeout,
 		WriteTimeout:        c.timeout,
@@ -207,8 +204,21 @@ func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.Dia
 		MaxResponseBodySize:       max,
 		DisablePathNormalizing:    true,
 		TLSConfig:                 tlsConf,
-		Dial:                      dial,
 	}
+	if dial != nil {
+		hc.Dial = dial
+		return hc
+	}
+	// DialTimeout, not Dial: fasthttp then bounds the dial by what is left
+	// of the call instead of the dialer's own 3 s.
+	tcp := &fasthttp.TCPDialer{Concurrency: 1000}
+	hc.DialTimeout = func(addr string, timeout time.Duration) (net.Conn, error) {
+		if timeout <= 0 { // a dial for a request waiting for a connection
+			timeout = c.timeout
+		}
+		return tcp.DialTimeout(addr, timeout)
+	}
+	return hc
 }
 
 // setBase parses and checks the base URL and works out the hosts signed

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -35,6 +36,7 @@ type prepared struct {
 	signBody    []byte // signed instead of body when set: an upload's meta JSON
 	contentType string
 	headers     [][2]string
+	deadline    time.Time // when the call must be over, see callDeadline
 }
 
 type buffers struct {
@@ -549,26 +551,38 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 		return nil, err
 	}
 	bufs.target = p.target[:0]
+	p.deadline = c.callDeadline(ctx)
 	target := string(p.target)
 	failover := ch.origin == "" && c.backup != ""
-	return c.withRetries(ctx, failover, p.origin, DefaultCheckRetry, func(origin string) (*Response, error) {
+	return c.withRetries(ctx, p.deadline, failover, p.origin, DefaultCheckRetry, func(origin string) (*Response, error) {
 		return c.attempt(ctx, p, origin, target, bufs)
 	})
 }
 
+// callDeadline returns when a call starting now must be over:
+// Config.Timeout from now, or the context's deadline if it is earlier.
+func (c *Client) callDeadline(ctx context.Context) time.Time {
+	d := time.Now().Add(c.timeout)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		return cd
+	}
+	return d
+}
+
 // withRetries makes the attempts of one call: try for each attempt the
 // RetryPolicy allows (one without a policy), paced by the rate limiter,
-// waiting between attempts as the policy's Backoff says but never past the
-// context's deadline. With failover, an attempt goes to the backup while a
-// failover is in force, and a connection-level failure of the primary starts
-// one. fallback decides on retries when the policy has no CheckRetry.
-func (c *Client) withRetries(ctx context.Context, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
+// waiting between attempts as the policy's Backoff says but never past
+// deadline, the end of the call. With failover, an attempt goes to the
+// backup while a failover is in force, and a connection-level failure of
+// the primary starts one, unless the caller's context ended the attempt.
+// fallback decides on retries when the policy has no CheckRetry.
+func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
 	max := c.retry.attempts()
 	attempt := 1
 	var err error
 	for ; ; attempt++ {
 		if c.limiter != nil {
-			if lerr := c.limiter.wait(ctx); lerr != nil {
+			if lerr := c.limiter.waitUntil(ctx, deadline); lerr != nil {
 				if attempt == 1 {
 					err = lerr
 				} else {
@@ -606,10 +620,10 @@ func (c *Client) withRetries(ctx context.Context, failover bool, primary string,
 			break
 		}
 		wait := c.retry.wait(attempt, err)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		if time.Until(deadline) <= wait {
 			break
 		}
-		if !sleep(ctx, wait) {
+		if !sleep(ctx, wait) || !time.Now().Before(deadline) {
 			break
 		}
 	}
@@ -651,7 +665,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 		req.SetBody(p.body)
 	}
 
-	if abandoned, err := c.exchange(ctx, c.hc, req, resp); abandoned {
+	if abandoned, err := c.exchange(ctx, c.hc, req, resp, p.deadline); abandoned {
 		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, err)
 	} else if err != nil {
 		fasthttp.ReleaseRequest(req)
@@ -663,16 +677,12 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	return c.check(p, target, resp, bufs)
 }
 
-// exchange sends req on hc and reads resp, within ctx and the client's
-// timeout. When ctx is done first it returns abandoned true with ctx.Err():
-// the transport still holds req and resp and they are released once it is
-// done with them, so the caller must neither touch nor release them.
-// Otherwise the caller owns them again, whatever the error.
-func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response) (abandoned bool, err error) {
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+// exchange sends req on hc and reads resp, within ctx and before deadline,
+// the end of the call. When ctx is done first it returns abandoned true
+// with ctx.Err(): the transport still holds req and resp and they are
+// released once it is done with them, so the caller must neither touch nor
+// release them. Otherwise the caller owns them again, whatever the error.
+func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (abandoned bool, err error) {
 	if ctx.Done() == nil {
 		return false, hc.DoDeadline(req, resp, deadline)
 	}
@@ -691,16 +701,36 @@ func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthtt
 	}
 }
 
+// transportError turns the error of a failed exchange into the call's
+// error: the context's error when the caller's deadline or cancellation
+// ended it, else a *NetworkError (or ErrResponseTooLarge).
 func transportError(ctx context.Context, method, origin, target string, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
+	case deadlinePassed(ctx):
+		// fasthttp's timeout fires with the context's deadline and may
+		// report first, before ctx.Err is set: still the caller's deadline.
+		return fmt.Errorf("wxpay: %s %s: %w", method, target, context.DeadlineExceeded)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return fmt.Errorf("wxpay: %s %s: %w (Config.MaxResponseBodySize)", method, target, ErrResponseTooLarge)
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout), isTimeout(err):
 		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}
 	return &NetworkError{Method: method, Path: target, Host: origin, Err: err}
+}
+
+// isTimeout reports whether err is a net.Error that timed out, such as a
+// dial past its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// deadlinePassed reports whether ctx has a deadline and it has come.
+func deadlinePassed(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // check turns the fasthttp response into a verified *Response or an error.

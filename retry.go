@@ -18,8 +18,9 @@ import (
 // same body bytes, so the idempotency key in the body (out_refund_no,
 // out_trade_no, ...) is the same and WeChat Pay applies the request at most
 // once, as its documents ask ("retry SYSTEM_ERROR with the same
-// out_refund_no"). The context deadline bounds the whole call, waits
-// included.
+// out_refund_no"). Config.Timeout, or the context's deadline when it is
+// earlier, bounds the whole call, waits included: no wait starts that
+// would end past it.
 type RetryPolicy struct {
 	// MaxAttempts is the most attempts a call makes, the first included.
 	// If zero, DefaultMaxAttempts is used.
@@ -134,8 +135,10 @@ func (p *RetryPolicy) wait(attempt int, err error) time.Duration {
 }
 
 // NetworkError reports an attempt that got no response: the connection
-// could not be made, was reset, or timed out. The request may or may not have
-// reached WeChat Pay, so it must only ever be resent unchanged.
+// could not be made, was reset, or timed out (Config.Timeout). The request
+// may or may not have reached WeChat Pay, so it must only ever be resent
+// unchanged. A call ended by its context's deadline or cancellation is not a
+// NetworkError: its error wraps the context's error.
 type NetworkError struct {
 	Method string
 	Path   string // path and query as sent
