@@ -214,7 +214,10 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 			return nil, h, err
 		}
 	}
-	resp, err := c.attempt(ctx, p, p.origin, string(p.target), bufs)
+	target := string(p.target)
+	resp, err := tryFresh(func(origin string) (*Response, error) {
+		return c.attempt(ctx, p, origin, target, bufs)
+	}, p.origin)
 	if err != nil {
 		return nil, h, err
 	}

@@ -184,8 +184,8 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 }
 
 // newTransport returns the fasthttp client the client sends with: keep-alive
-// connections, the configured timeouts and response cap, tlsConf, and dial
-// (a TCP dialer if nil).
+// connections that are checked before reuse (conn.go), the configured
+// timeouts and response cap, tlsConf, and dial (a TCP dialer if nil).
 func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.DialFunc) *fasthttp.Client {
 	max := cfg.MaxResponseBodySize
 	if max == 0 {
@@ -198,15 +198,19 @@ func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.Dia
 		MaxIdleConnDuration: 30 * time.Second,
 		// fasthttp would resend an idempotent request on a broken
 		// connection with the same Authorization; a resend must be
-		// re-signed, so it is left to the caller (or a retry policy).
-		MaxIdemponentCallAttempts: 1,
+		// re-signed, so it is left to wxpay (or a retry policy). The one
+		// exception is a pooled connection found closed before anything
+		// was written on it (errIdleClosed): fasthttp takes the next one,
+		// as many times as the pool can hold connections.
+		MaxIdemponentCallAttempts: fasthttp.DefaultMaxConnsPerHost + 1,
+		RetryIfErr:                retryIdleClosed,
 		MaxConnWaitTimeout:        c.timeout,
 		MaxResponseBodySize:       max,
 		DisablePathNormalizing:    true,
 		TLSConfig:                 tlsConf,
 	}
 	if dial != nil {
-		hc.Dial = dial
+		hc.Dial = keepAliveDial(dial)
 		return hc
 	}
 	// DialTimeout, not Dial: fasthttp then bounds the dial by what is left
@@ -216,7 +220,7 @@ func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.Dia
 		if timeout <= 0 { // a dial for a request waiting for a connection
 			timeout = c.timeout
 		}
-		return tcp.DialTimeout(addr, timeout)
+		return keepAlive(tcp.DialTimeout(addr, timeout))
 	}
 	return hc
 }

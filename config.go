@@ -95,9 +95,11 @@ type Config struct {
 	DisableFailover bool
 	// FailoverFor is how long requests stay on the backup after the primary
 	// failed to answer at the connection level (refused, reset, timed out
-	// within Timeout); then they go back to the primary. A call ended by
-	// its context (its deadline or a cancellation) never starts a failover.
-	// If zero, DefaultFailoverFor is used.
+	// within Timeout); then they go back to the primary. Two failures never
+	// start a failover: a call ended by its context (its deadline or a
+	// cancellation), and a kept-alive connection the primary closed before
+	// answering (the primary was reachable). If zero, DefaultFailoverFor is
+	// used.
 	FailoverFor time.Duration
 	// RateLimit, if positive, caps the requests the client sends per
 	// second (every attempt counts), so that a batch job stays under
@@ -110,11 +112,14 @@ type Config struct {
 
 	// Transport is the fasthttp client requests are sent with. If nil, a
 	// client with keep-alive connections, TLS 1.2 or later with certificate
-	// verification, and the timeouts above is used. A Transport given here
-	// must set DisablePathNormalizing (the path goes out as signed) and
+	// verification, and the timeouts above is used; before it reuses a
+	// kept-alive connection, it checks that the server has not closed it
+	// meanwhile (see docs/reliability.md). A Transport given here must set
+	// DisablePathNormalizing (the path goes out as signed) and
 	// MaxIdemponentCallAttempts: 1 (fasthttp would otherwise resend a request
-	// with its old Authorization); New checks both. fasthttp's Client.Do
-	// never follows redirects.
+	// with its old Authorization); New checks both. It gets no such check: a
+	// call that finds a kept-alive connection closed fails with a
+	// *NetworkError. fasthttp's Client.Do never follows redirects.
 	Transport *fasthttp.Client
 }
 

@@ -572,10 +572,14 @@ func (c *Client) callDeadline(ctx context.Context) time.Time {
 // withRetries makes the attempts of one call: try for each attempt the
 // RetryPolicy allows (one without a policy), paced by the rate limiter,
 // waiting between attempts as the policy's Backoff says but never past
-// deadline, the end of the call. With failover, an attempt goes to the
-// backup while a failover is in force, and a connection-level failure of
-// the primary starts one, unless the caller's context ended the attempt.
-// fallback decides on retries when the policy has no CheckRetry.
+// deadline, the end of the call. An attempt that failed on a kept-alive
+// connection the server had closed is made again at once when
+// keptAliveFailure allows, and that is not a new attempt. With failover, an
+// attempt goes to the backup while a failover is in force, and a
+// connection-level failure of the primary starts one, unless the primary
+// was reachable (a kept-alive connection it closed) or the caller's context
+// ended the attempt. fallback decides on retries when the policy has no
+// CheckRetry.
 func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
 	max := c.retry.attempts()
 	attempt := 1
@@ -596,12 +600,12 @@ func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover b
 			origin = c.pickOrigin()
 		}
 		var resp *Response
-		if resp, err = try(origin); err == nil {
+		if resp, err = tryFresh(try, origin); err == nil {
 			resp.Attempts = attempt
 			return resp, nil
 		}
 		var netErr *NetworkError
-		if failover && origin == primary && errors.As(err, &netErr) {
+		if failover && origin == primary && errors.As(err, &netErr) && !netErr.reused {
 			c.failOver()
 		}
 		if attempt >= max {
@@ -631,6 +635,23 @@ func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover b
 		return nil, &RetryError{Attempts: attempt, Err: err}
 	}
 	return nil, err
+}
+
+// tryFresh makes an attempt with try, and makes it once more when it failed
+// on a kept-alive connection the server had closed and keptAliveFailure
+// says the request may be sent again: try signs it afresh, and it goes out
+// on another connection.
+func tryFresh(try func(origin string) (*Response, error), origin string) (*Response, error) {
+	resp, err := try(origin)
+	if err != nil && mayResend(err) {
+		return try(origin)
+	}
+	return resp, err
+}
+
+func mayResend(err error) bool {
+	var netErr *NetworkError
+	return errors.As(err, &netErr) && netErr.resend
 }
 
 // attempt signs the prepared request afresh, sends it to origin and checks
@@ -668,9 +689,10 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	if abandoned, err := c.exchange(ctx, c.hc, req, resp, p.deadline); abandoned {
 		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, target, err)
 	} else if err != nil {
+		err = keptAliveError(ctx, p.method, origin, target, resp, err)
 		fasthttp.ReleaseRequest(req)
 		fasthttp.ReleaseResponse(resp)
-		return nil, transportError(ctx, p.method, origin, target, err)
+		return nil, err
 	}
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -731,6 +753,17 @@ func isTimeout(err error) bool {
 func deadlinePassed(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
 	return ok && !time.Now().Before(dl)
+}
+
+// keptAliveError is transportError for an exchange of the client's
+// transport, whose response is resp: a *NetworkError records what
+// keptAliveFailure makes of it.
+func keptAliveError(ctx context.Context, method, origin, target string, resp *fasthttp.Response, err error) error {
+	e := transportError(ctx, method, origin, target, err)
+	if netErr, ok := e.(*NetworkError); ok {
+		netErr.reused, netErr.resend = keptAliveFailure(method, resp, err)
+	}
+	return e
 }
 
 // check turns the fasthttp response into a verified *Response or an error.

@@ -5,10 +5,15 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -19,6 +24,151 @@ import (
 	"github.com/wxpay-chain/wxpay/verifier"
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
+
+// idleClosingProxy starts a reverse proxy to upstream that closes every
+// keep-alive connection left idle for idle, as a load balancer or a server
+// with a short keep-alive timeout does. It returns the proxy's base URL, a
+// count of the connections it accepted, and, with useTLS, the pool that
+// trusts its certificate.
+func idleClosingProxy(t *testing.T, upstream string, useTLS bool, idle time.Duration) (string, *atomic.Int64, *x509.CertPool) {
+	t.Helper()
+	u, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	ts := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(u))
+	ts.Config.IdleTimeout = idle
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	var pool *x509.CertPool
+	if useTLS {
+		ts.StartTLS()
+		pool = x509.NewCertPool()
+		pool.AddCert(ts.Certificate())
+	} else {
+		ts.Start()
+	}
+	t.Cleanup(ts.Close)
+	return ts.URL + "/", &conns, pool
+}
+
+// A server (or a proxy in front of it) that closes idle keep-alive
+// connections sooner than the client must not make calls fail, nor move
+// them to the backup: a request that finds its pooled connection closed is
+// sent again, signed afresh, on another connection, and WeChat Pay sees it
+// once.
+func TestStaleKeepAliveConnections(t *testing.T) {
+	const idle, gap = 50 * time.Millisecond, 200 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		useTLS bool
+		retry  *wxpay.RetryPolicy
+	}{
+		{"http/no-retry-policy", false, nil},
+		{"https/retry-policy", true, &wxpay.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := setupV2(t, false)
+			backup := wxpaytest.NewServer()
+			t.Cleanup(backup.Close)
+			base, conns, pool := idleClosingProxy(t, srv.URL, tc.useTLS, idle)
+			cfg := srv.Config()
+			cfg.Timeout = 5 * time.Second
+			cfg.BaseURL = base
+			cfg.BackupURL = backup.URL
+			cfg.Retry = tc.retry
+			if pool != nil {
+				cfg.RootCAs = pool
+			}
+			c, err := wxpay.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			calls := []struct {
+				name string
+				do   func(i int) (*wxpay.Response, error)
+			}{
+				{"v3 POST refund", func(i int) (*wxpay.Response, error) {
+					return c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": applyRefundJSON(fmt.Sprintf("R-stale-%d", i))})
+				}},
+				{"v3 GET query", func(int) (*wxpay.Response, error) {
+					return c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{"out_refund_no": fixtureOutNo})
+				}},
+				{"v2 POST refundquery", func(int) (*wxpay.Response, error) {
+					return c.Chain("v2/pay/refundquery").Post(wxpay.Opts{"xml": wxpay.Opts{
+						"appid": "wxd678efh567hg6787", "mch_id": wxpaytest.DefaultMchID, "out_refund_no": fixtureOutNo,
+					}})
+				}},
+				{"DownloadCertificates", func(int) (*wxpay.Response, error) {
+					_, err := c.DownloadCertificates(ctx)
+					return nil, err
+				}},
+				{"DownloadCertificatesTOFU", func(int) (*wxpay.Response, error) {
+					_, _, err := c.DownloadCertificatesTOFU(ctx)
+					return nil, err
+				}},
+			}
+			n := 0
+			for round := range 2 {
+				for _, call := range calls {
+					time.Sleep(gap) // past the proxy's idle timeout: the pooled connection is closed
+					resp, err := call.do(round)
+					n++
+					if err != nil {
+						t.Errorf("round %d, %s: %v", round, call.name, err)
+						continue
+					}
+					if resp != nil && resp.Attempts != 1 {
+						t.Errorf("round %d, %s: Attempts = %d, want 1 (a resend on a fresh connection is not an attempt)", round, call.name, resp.Attempts)
+					}
+				}
+			}
+			// several connections in the pool, all closed by the proxy
+			// during the pause: each call finds them closed
+			const burst = 6
+			srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultDelay, Delay: 100 * time.Millisecond, Times: burst})
+			errs := make(chan error, burst)
+			for range burst {
+				go func() { _, err := calls[1].do(0); errs <- err }()
+			}
+			for range burst {
+				if err := <-errs; err != nil {
+					t.Errorf("burst: %v", err)
+				}
+			}
+			n += burst
+			time.Sleep(gap)
+			for i := range burst {
+				go func() { _, err := calls[i%2].do(100 + i); errs <- err }()
+			}
+			for range burst {
+				if err := <-errs; err != nil {
+					t.Errorf("after the burst: %v", err)
+				}
+			}
+			n += burst
+			// one more, right away: the client must still be on the primary
+			if _, err := calls[1].do(0); err != nil {
+				t.Errorf("last call: %v", err)
+			}
+			n++
+			if got := backup.RequestCount(); got != 0 {
+				t.Errorf("the backup got %d requests, want 0 (no failover)", got)
+			}
+			if got := srv.RequestCount(); got != n {
+				t.Errorf("the primary got %d requests for %d calls, want exactly one each", got, n)
+			}
+			if got, spaced := conns.Load(), int64(2*len(calls)); got < spaced {
+				t.Errorf("the proxy accepted %d connections for %d spaced calls: it did not close idle ones, the test proves nothing", got, spaced)
+			}
+		})
+	}
+}
 
 // The caller's own deadline ending a call on a slow but healthy primary is
 // not a failure of the primary: no failover, and the error wraps
@@ -180,5 +330,75 @@ func TestRetryOfUnverifiedErrorAnswers(t *testing.T) {
 				t.Errorf("sent %d times, want %d", got, tc.wantRequests)
 			}
 		})
+	}
+}
+
+// A reset after the request went out on a kept-alive connection: the server
+// may have read it. A GET, which changes nothing, is resent once; a POST is
+// not resent (it may have been applied), but the failure starts no
+// failover, since the server was reachable.
+func TestResetOnKeptAliveConnection(t *testing.T) {
+	srv, _ := setup(t)
+	backup := wxpaytest.NewServer()
+	t.Cleanup(backup.Close)
+	cfg := srv.Config()
+	cfg.Timeout = 5 * time.Second
+	cfg.BackupURL = backup.URL
+	c, err := wxpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := func() (*wxpay.Response, error) {
+		return c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{"out_refund_no": fixtureOutNo})
+	}
+	count := func(f func()) int {
+		before := srv.RequestCount()
+		f()
+		return srv.RequestCount() - before
+	}
+	if _, err := query(); err != nil { // a kept-alive connection for the next call
+		t.Fatal(err)
+	}
+
+	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultReset})
+	if n := count(func() {
+		if resp, err := query(); err != nil || resp.Attempts != 1 {
+			t.Errorf("GET after one reset: %v; want it resent once and answered", err)
+		}
+	}); n != 2 {
+		t.Errorf("GET after one reset: %d requests, want 2", n)
+	}
+
+	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultResetAfterApply})
+	if n := count(func() {
+		_, err := c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": applyRefundJSON("R-kept-alive")})
+		var netErr *wxpay.NetworkError
+		if !errors.As(err, &netErr) {
+			t.Errorf("POST reset after it was applied: err = %v, want a NetworkError", err)
+		}
+	}); n != 1 {
+		t.Errorf("POST reset after it was applied: %d requests, want 1 (never resent silently)", n)
+	}
+	if n := countRefunds(srv, "R-kept-alive"); n != 1 {
+		t.Errorf("%d refunds, want 1", n)
+	}
+	if _, err := query(); err != nil {
+		t.Errorf("after the resets: %v", err)
+	}
+	if n := backup.RequestCount(); n != 0 {
+		t.Errorf("the backup got %d requests, want 0: a reset kept-alive connection is no reason to fail over", n)
+	}
+
+	// the resend goes out on a fresh connection; reset there too, the GET
+	// fails (and the primary hanging up on a fresh connection does start a
+	// failover)
+	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultReset, Times: -1})
+	if n := count(func() {
+		var netErr *wxpay.NetworkError
+		if _, err := query(); !errors.As(err, &netErr) {
+			t.Errorf("GET with resets: err = %v, want a NetworkError", err)
+		}
+	}); n != 2 {
+		t.Errorf("GET with resets: %d requests, want 2 (resent once only)", n)
 	}
 }

@@ -21,6 +21,12 @@ import (
 // out_refund_no"). Config.Timeout, or the context's deadline when it is
 // earlier, bounds the whole call, waits included: no wait starts that
 // would end past it.
+//
+// Without a policy too, a request that finds its kept-alive connection
+// closed by the server is sent again at once on another connection, signed
+// afresh, when that is certain to be safe: nothing of it had been written,
+// or it is a GET. That resend is not an attempt (Response.Attempts and
+// MaxAttempts do not count it).
 type RetryPolicy struct {
 	// MaxAttempts is the most attempts a call makes, the first included.
 	// If zero, DefaultMaxAttempts is used.
@@ -144,6 +150,11 @@ type NetworkError struct {
 	Path   string // path and query as sent
 	Host   string // scheme://host the attempt went to
 	Err    error
+
+	// reused: the attempt failed on a kept-alive connection the server
+	// closed before answering, so the server was reachable and this starts
+	// no failover; resend: it may be sent again at once (conn.go).
+	reused, resend bool
 }
 
 // Error describes the NetworkError.

@@ -411,9 +411,10 @@ func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepar
 	if abandoned, err := c.exchange(ctx, hc, req, resp, p.deadline); abandoned {
 		return nil, fmt.Errorf("wxpay: POST %s: %w", p.target, err)
 	} else if err != nil {
+		err = keptAliveError(ctx, http.MethodPost, origin, p.target, resp, err)
 		fasthttp.ReleaseRequest(req)
 		fasthttp.ReleaseResponse(resp)
-		return nil, transportError(ctx, http.MethodPost, origin, p.target, err)
+		return nil, err
 	}
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
