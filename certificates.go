@@ -215,12 +215,16 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 	}
 	bufs.target = p.target[:0]
 	p.noVerify = true
+	p.deadline = c.callDeadline(ctx)
 	if c.limiter != nil {
-		if err := c.limiter.wait(ctx); err != nil {
+		if err := c.limiter.waitUntil(ctx, p.deadline); err != nil {
 			return nil, h, err
 		}
 	}
-	resp, err := c.attempt(ctx, p, p.origin, string(p.target), bufs)
+	target := string(p.target)
+	resp, err := tryFresh(func(origin string) (*Response, error) {
+		return c.attempt(ctx, p, origin, target, bufs)
+	}, p.origin)
 	if err != nil {
 		return nil, h, err
 	}

@@ -182,31 +182,45 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 }
 
 // newTransport returns the fasthttp client the client sends with: keep-alive
-// connections, the configured timeouts and response cap, tlsConf, and dial
-// (a TCP dialer if nil).
+// connections that are checked before reuse (conn.go), the configured
+// timeouts and response cap, tlsConf, and dial (a TCP dialer if nil).
 func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.DialFunc) *fasthttp.Client {
 	max := cfg.MaxResponseBodySize
 	if max == 0 {
 		max = DefaultMaxResponseBodySize
 	}
-	if dial == nil {
-		dial = (&fasthttp.TCPDialer{Concurrency: 1000}).Dial
-	}
-	return &fasthttp.Client{
+	hc := &fasthttp.Client{
 		Name:                c.userAgent,
 		ReadTimeout:         c.timeout,
 		WriteTimeout:        c.timeout,
 		MaxIdleConnDuration: 30 * time.Second,
 		// fasthttp would resend an idempotent request on a broken
 		// connection with the same Authorization; a resend must be
-		// re-signed, so it is left to the caller (or a retry policy).
-		MaxIdemponentCallAttempts: 1,
+		// re-signed, so it is left to wxpay (or a retry policy). The one
+		// exception is a pooled connection found closed before anything
+		// was written on it (errIdleClosed): fasthttp takes the next one,
+		// as many times as the pool can hold connections.
+		MaxIdemponentCallAttempts: fasthttp.DefaultMaxConnsPerHost + 1,
+		RetryIfErr:                retryIdleClosed,
 		MaxConnWaitTimeout:        c.timeout,
 		MaxResponseBodySize:       max,
 		DisablePathNormalizing:    true,
 		TLSConfig:                 tlsConf,
-		Dial:                      dial,
 	}
+	if dial != nil {
+		hc.Dial = keepAliveDial(dial)
+		return hc
+	}
+	// DialTimeout, not Dial: fasthttp then bounds the dial by what is left
+	// of the call instead of the dialer's own 3 s.
+	tcp := &fasthttp.TCPDialer{Concurrency: 1000}
+	hc.DialTimeout = func(addr string, timeout time.Duration) (net.Conn, error) {
+		if timeout <= 0 { // a dial for a request waiting for a connection
+			timeout = c.timeout
+		}
+		return keepAlive(tcp.DialTimeout(addr, timeout))
+	}
+	return hc
 }
 
 // setBase parses and checks the base URL and works out the hosts signed

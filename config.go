@@ -61,8 +61,13 @@ type Config struct {
 	// http:// URL is accepted only for a loopback host (an emulator).
 	BaseURL string
 
-	// Timeout bounds one call (connect, write, wait, read) when the context
-	// has no earlier deadline. If zero, DefaultTimeout is used.
+	// Timeout bounds one call when the context has no earlier deadline:
+	// the rate limiter's wait, every attempt (dial, write, wait, read) and
+	// the waits between attempts, together. No wait starts that would end
+	// past it; an attempt it cuts short fails with a *NetworkError wrapping
+	// context.DeadlineExceeded. The streamed downloads (Chain.Download,
+	// DownloadBill, ...) are bounded by their context only; there Timeout
+	// bounds each read. If zero, DefaultTimeout is used.
 	Timeout time.Duration
 	// MaxResponseBodySize caps a response body in bytes. If zero,
 	// DefaultMaxResponseBodySize is used.
@@ -89,8 +94,12 @@ type Config struct {
 	// DisableFailover keeps every request on BaseURL.
 	DisableFailover bool
 	// FailoverFor is how long requests stay on the backup after the primary
-	// failed to answer at the connection level; then they go back to the
-	// primary. If zero, DefaultFailoverFor is used.
+	// failed to answer at the connection level (refused, reset, timed out
+	// within Timeout); then they go back to the primary. Two failures never
+	// start a failover: a call ended by its context (its deadline or a
+	// cancellation), and a kept-alive connection the primary closed before
+	// answering (the primary was reachable). If zero, DefaultFailoverFor is
+	// used.
 	FailoverFor time.Duration
 	// RateLimit, if positive, caps the requests the client sends per
 	// second (every attempt counts), so that a batch job stays under
@@ -103,11 +112,14 @@ type Config struct {
 
 	// Transport is the fasthttp client requests are sent with. If nil, a
 	// client with keep-alive connections, TLS 1.2 or later with certificate
-	// verification, and the timeouts above is used. A Transport given here
-	// must set DisablePathNormalizing (the path goes out as signed) and
+	// verification, and the timeouts above is used; before it reuses a
+	// kept-alive connection, it checks that the server has not closed it
+	// meanwhile (see docs/reliability.md). A Transport given here must set
+	// DisablePathNormalizing (the path goes out as signed) and
 	// MaxIdemponentCallAttempts: 1 (fasthttp would otherwise resend a request
-	// with its old Authorization); New checks both. fasthttp's Client.Do
-	// never follows redirects.
+	// with its old Authorization); New checks both. It gets no such check: a
+	// call that finds a kept-alive connection closed fails with a
+	// *NetworkError. fasthttp's Client.Do never follows redirects.
 	Transport *fasthttp.Client
 }
 

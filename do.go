@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -32,6 +33,7 @@ type prepared struct {
 	signBody    []byte // signed instead of body when set: an upload's meta JSON
 	contentType string
 	headers     [][2]string
+	deadline    time.Time // when the call must be over, see callDeadline
 }
 
 type buffers struct {
@@ -518,26 +520,42 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 		return nil, err
 	}
 	bufs.target = p.target[:0]
+	p.deadline = c.callDeadline(ctx)
 	target := string(p.target)
 	failover := ch.origin == "" && c.backup != ""
-	return c.withRetries(ctx, failover, p.origin, DefaultCheckRetry, func(origin string) (*Response, error) {
+	return c.withRetries(ctx, p.deadline, failover, p.origin, DefaultCheckRetry, func(origin string) (*Response, error) {
 		return c.attempt(ctx, p, origin, target, bufs)
 	})
 }
 
+// callDeadline returns when a call starting now must be over:
+// Config.Timeout from now, or the context's deadline if it is earlier.
+func (c *Client) callDeadline(ctx context.Context) time.Time {
+	d := time.Now().Add(c.timeout)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		return cd
+	}
+	return d
+}
+
 // withRetries makes the attempts of one call: try for each attempt the
 // RetryPolicy allows (one without a policy), paced by the rate limiter,
-// waiting between attempts as the policy's Backoff says but never past the
-// context's deadline. With failover, an attempt goes to the backup while a
-// failover is in force, and a connection-level failure of the primary starts
-// one. fallback decides on retries when the policy has no CheckRetry.
-func (c *Client) withRetries(ctx context.Context, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
+// waiting between attempts as the policy's Backoff says but never past
+// deadline, the end of the call. An attempt that failed on a kept-alive
+// connection the server had closed is made again at once when
+// keptAliveFailure allows, and that is not a new attempt. With failover, an
+// attempt goes to the backup while a failover is in force, and a
+// connection-level failure of the primary starts one, unless the primary
+// was reachable (a kept-alive connection it closed) or the caller's context
+// ended the attempt. fallback decides on retries when the policy has no
+// CheckRetry.
+func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
 	max := c.retry.attempts()
 	attempt := 1
 	var err error
 	for ; ; attempt++ {
 		if c.limiter != nil {
-			if lerr := c.limiter.wait(ctx); lerr != nil {
+			if lerr := c.limiter.waitUntil(ctx, deadline); lerr != nil {
 				if attempt == 1 {
 					err = lerr
 				} else {
@@ -551,12 +569,12 @@ func (c *Client) withRetries(ctx context.Context, failover bool, primary string,
 			origin = c.pickOrigin()
 		}
 		var resp *Response
-		if resp, err = try(origin); err == nil {
+		if resp, err = tryFresh(try, origin); err == nil {
 			resp.Attempts = attempt
 			return resp, nil
 		}
 		var netErr *NetworkError
-		if failover && origin == primary && errors.As(err, &netErr) {
+		if failover && origin == primary && errors.As(err, &netErr) && !netErr.reused {
 			c.failOver()
 		}
 		if attempt >= max {
@@ -575,10 +593,10 @@ func (c *Client) withRetries(ctx context.Context, failover bool, primary string,
 			break
 		}
 		wait := c.retry.wait(attempt, err)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		if time.Until(deadline) <= wait {
 			break
 		}
-		if !sleep(ctx, wait) {
+		if !sleep(ctx, wait) || !time.Now().Before(deadline) {
 			break
 		}
 	}
@@ -586,6 +604,23 @@ func (c *Client) withRetries(ctx context.Context, failover bool, primary string,
 		return nil, &RetryError{Attempts: attempt, Err: err}
 	}
 	return nil, err
+}
+
+// tryFresh makes an attempt with try, and makes it once more when it failed
+// on a kept-alive connection the server had closed and keptAliveFailure
+// says the request may be sent again: try signs it afresh, and it goes out
+// on another connection.
+func tryFresh(try func(origin string) (*Response, error), origin string) (*Response, error) {
+	resp, err := try(origin)
+	if err != nil && mayResend(err) {
+		return try(origin)
+	}
+	return resp, err
+}
+
+func mayResend(err error) bool {
+	var netErr *NetworkError
+	return errors.As(err, &netErr) && netErr.resend
 }
 
 // attempt signs the prepared request afresh, sends it to origin and checks
@@ -620,28 +655,25 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 		req.SetBody(p.body)
 	}
 
-	if abandoned, err := c.exchange(ctx, c.hc, req, resp); abandoned {
+	if abandoned, err := c.exchange(ctx, c.hc, req, resp, p.deadline); abandoned {
 		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, redactQuery(target), err)
 	} else if err != nil {
+		err = keptAliveError(ctx, p.method, origin, target, resp, err)
 		fasthttp.ReleaseRequest(req)
 		fasthttp.ReleaseResponse(resp)
-		return nil, transportError(ctx, p.method, origin, target, err)
+		return nil, err
 	}
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	return c.check(p, target, resp, bufs)
 }
 
-// exchange sends req on hc and reads resp, within ctx and the client's
-// timeout. When ctx is done first it returns abandoned true with ctx.Err():
-// the transport still holds req and resp and they are released once it is
-// done with them, so the caller must neither touch nor release them.
-// Otherwise the caller owns them again, whatever the error.
-func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response) (abandoned bool, err error) {
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+// exchange sends req on hc and reads resp, within ctx and before deadline,
+// the end of the call. When ctx is done first it returns abandoned true
+// with ctx.Err(): the transport still holds req and resp and they are
+// released once it is done with them, so the caller must neither touch nor
+// release them. Otherwise the caller owns them again, whatever the error.
+func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (abandoned bool, err error) {
 	if ctx.Done() == nil {
 		return false, hc.DoDeadline(req, resp, deadline)
 	}
@@ -660,17 +692,48 @@ func (c *Client) exchange(ctx context.Context, hc *fasthttp.Client, req *fasthtt
 	}
 }
 
+// transportError turns the error of a failed exchange into the call's
+// error: the context's error when the caller's deadline or cancellation
+// ended it, else a *NetworkError (or ErrResponseTooLarge).
 func transportError(ctx context.Context, method, origin, target string, err error) error {
 	target = redactQuery(target) // a download_url's token stays out of errors
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("wxpay: %s %s: %w", method, target, ctx.Err())
+	case deadlinePassed(ctx):
+		// fasthttp's timeout fires with the context's deadline and may
+		// report first, before ctx.Err is set: still the caller's deadline.
+		return fmt.Errorf("wxpay: %s %s: %w", method, target, context.DeadlineExceeded)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return fmt.Errorf("wxpay: %s %s: %w (Config.MaxResponseBodySize)", method, target, ErrResponseTooLarge)
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout), isTimeout(err):
 		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}
 	return &NetworkError{Method: method, Path: target, Host: origin, Err: err}
+}
+
+// isTimeout reports whether err is a net.Error that timed out, such as a
+// dial past its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// deadlinePassed reports whether ctx has a deadline and it has come.
+func deadlinePassed(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// keptAliveError is transportError for an exchange of the client's
+// transport, whose response is resp: a *NetworkError records what
+// keptAliveFailure makes of it.
+func keptAliveError(ctx context.Context, method, origin, target string, resp *fasthttp.Response, err error) error {
+	e := transportError(ctx, method, origin, target, err)
+	if netErr, ok := e.(*NetworkError); ok {
+		netErr.reused, netErr.resend = keptAliveFailure(method, resp, err)
+	}
+	return e
 }
 
 // check turns the fasthttp response into a verified *Response or an error.

@@ -28,6 +28,13 @@ func newLimiter(rate float64, burst int) *limiter {
 // without taking a token, when ctx ends first or its deadline comes before
 // the token would.
 func (l *limiter) wait(ctx context.Context) error {
+	dl, _ := ctx.Deadline()
+	return l.waitUntil(ctx, dl)
+}
+
+// waitUntil is wait with the deadline dl (none if zero) in place of the
+// context's.
+func (l *limiter) waitUntil(ctx context.Context, dl time.Time) error {
 	l.mu.Lock()
 	now := time.Now()
 	l.tokens += now.Sub(l.last).Seconds() * l.rate
@@ -40,10 +47,10 @@ func (l *limiter) wait(ctx context.Context) error {
 	if l.tokens < 0 {
 		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
 	}
-	if dl, ok := ctx.Deadline(); ok && d > 0 && now.Add(d).After(dl) {
+	if !dl.IsZero() && d > 0 && now.Add(d).After(dl) {
 		l.tokens++
 		l.mu.Unlock()
-		return fmt.Errorf("wxpay: rate limit of %g/s: no slot before the context deadline: %w", l.rate, context.DeadlineExceeded)
+		return fmt.Errorf("wxpay: rate limit of %g/s: no slot before the call's deadline: %w", l.rate, context.DeadlineExceeded)
 	}
 	l.mu.Unlock()
 	if !sleep(ctx, d) {

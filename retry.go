@@ -18,8 +18,15 @@ import (
 // same body bytes, so the idempotency key in the body (out_refund_no,
 // out_trade_no, ...) is the same and WeChat Pay applies the request at most
 // once, as its documents ask ("retry SYSTEM_ERROR with the same
-// out_refund_no"). The context deadline bounds the whole call, waits
-// included.
+// out_refund_no"). Config.Timeout, or the context's deadline when it is
+// earlier, bounds the whole call, waits included: no wait starts that
+// would end past it.
+//
+// Without a policy too, a request that finds its kept-alive connection
+// closed by the server is sent again at once on another connection, signed
+// afresh, when that is certain to be safe: nothing of it had been written,
+// or it is a GET. That resend is not an attempt (Response.Attempts and
+// MaxAttempts do not count it).
 type RetryPolicy struct {
 	// MaxAttempts is the most attempts a call makes, the first included.
 	// If zero, DefaultMaxAttempts is used.
@@ -53,13 +60,22 @@ type Backoff func(min, max time.Duration, attempt int, err error) time.Duration
 // FREQUENCY_LIMITED, 503), and a *NetworkError (no response came back). It
 // never retries another 4xx, a response that failed verification, or a call
 // whose context is done.
+//
+// A response that failed verification is a *VerifyError, or an *APIError
+// that carried signature headers which did not verify (errors.Is(err,
+// ErrBadSignature) and the like hold for it): something between the client
+// and WeChat Pay is wrong, and resending would hide it. An error answer
+// with no signature header at all is retried as its status says: WeChat
+// Pay's gateways answer some errors unsigned (a 503 from a load balancer),
+// and resending the same request is safe whoever answered; its content is
+// never trusted (APIError.Verified is false).
 func DefaultCheckRetry(ctx context.Context, attempt int, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, nil
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.Retryable(), nil
+		return apiErr.verifyErr == nil && apiErr.Retryable(), nil
 	}
 	var netErr *NetworkError
 	if errors.As(err, &netErr) {
@@ -125,13 +141,20 @@ func (p *RetryPolicy) wait(attempt int, err error) time.Duration {
 }
 
 // NetworkError reports an attempt that got no response: the connection
-// could not be made, was reset, or timed out. The request may or may not have
-// reached WeChat Pay, so it must only ever be resent unchanged.
+// could not be made, was reset, or timed out (Config.Timeout). The request
+// may or may not have reached WeChat Pay, so it must only ever be resent
+// unchanged. A call ended by its context's deadline or cancellation is not a
+// NetworkError: its error wraps the context's error.
 type NetworkError struct {
 	Method string
 	Path   string // path and query, each query value shown as "…"
 	Host   string // scheme://host the attempt went to
 	Err    error
+
+	// reused: the attempt failed on a kept-alive connection the server
+	// closed before answering, so the server was reachable and this starts
+	// no failover; resend: it may be sent again at once (conn.go).
+	reused, resend bool
 }
 
 // Error describes the NetworkError.

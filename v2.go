@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"github.com/wxpay-chain/wxpay/signer"
@@ -193,6 +194,7 @@ type v2Prepared struct {
 	signType string
 	security bool
 	headers  [][2]string
+	deadline time.Time // when the call must be over, see callDeadline
 }
 
 // prepareV2 checks the options of an APIv2 call and builds its signed
@@ -375,7 +377,8 @@ func (c *Client) doV2(ctx context.Context, method string, ch Chain, opts Opts) (
 		hc = c.v2.sec
 	}
 	primary := c.scheme + "://" + c.host
-	return c.withRetries(ctx, c.backup != "", primary, defaultV2CheckRetry, func(origin string) (*Response, error) {
+	p.deadline = c.callDeadline(ctx)
+	return c.withRetries(ctx, p.deadline, c.backup != "", primary, defaultV2CheckRetry, func(origin string) (*Response, error) {
 		return c.attemptV2(ctx, hc, p, origin)
 	})
 }
@@ -405,12 +408,13 @@ func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepar
 	}
 	req.SetBodyRaw(p.body)
 
-	if abandoned, err := c.exchange(ctx, hc, req, resp); abandoned {
+	if abandoned, err := c.exchange(ctx, hc, req, resp, p.deadline); abandoned {
 		return nil, fmt.Errorf("wxpay: POST %s: %w", p.target, err)
 	} else if err != nil {
+		err = keptAliveError(ctx, http.MethodPost, origin, p.target, resp, err)
 		fasthttp.ReleaseRequest(req)
 		fasthttp.ReleaseResponse(resp)
-		return nil, transportError(ctx, http.MethodPost, origin, p.target, err)
+		return nil, err
 	}
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
