@@ -504,8 +504,10 @@ Flags (before, between or after the arguments):
 Credentials: --config FILE, else the environment variables
 	WXPAY_MCHID        merchant id (商户号)
 	WXPAY_SERIAL       merchant API certificate serial
-	WXPAY_PRIVATE_KEY  path of the merchant API private key (apiclient_key.pem)
+	WXPAY_PRIVATE_KEY  path of the merchant API private key (apiclient_key.pem),
+	                   or the key itself: PEM text or the bare base64 body
 	WXPAY_CERTS        WeChat Pay public keys or platform certificates, id=path,...
+	                   (a path may be the key itself too)
 	WXPAY_APIV3_KEY    APIv3 key (optional)
 	WXPAY_BASE_URL     base URL (optional; default https://api.mch.weixin.qq.com/)
 A JSON config file holds {"mchid", "serial", "private_key", "certs":

@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/internal/keytext"
 	"github.com/wxpay-chain/wxpay/rsaenc"
 )
 
@@ -35,7 +38,9 @@ var envNames = []string{envMchID, envSerial, envPrivateKey, envCerts, envAPIv3Ke
 //	 "certs": {"PUB_KEY_ID_...": "PUB_KEY_ID_....pem"},
 //	 "apiv3_key": "...", "base_url": "http://127.0.0.1:8090/"}
 //
-// Relative paths are relative to the directory of the file.
+// Relative paths are relative to the directory of the file. private_key and
+// each certs value may hold the key itself instead of a path (see
+// rsaenc.LoadPrivateKey).
 type fileConfig struct {
 	MchID      string            `json:"mchid"`
 	Serial     string            `json:"serial"`
@@ -46,6 +51,16 @@ type fileConfig struct {
 
 	dir    string // paths are relative to it
 	source string // where the settings came from, for messages
+	json   bool   // the settings have their JSON names, not the WXPAY_* ones
+}
+
+// name returns the name of a setting as the user wrote it: its JSON key in
+// a JSON config, its variable name otherwise.
+func (fc *fileConfig) name(jsonKey, env string) string {
+	if fc.json {
+		return jsonKey
+	}
+	return env
 }
 
 // loadConfig reads the credentials from the file at path, or from the
@@ -73,6 +88,7 @@ func readConfigFile(path string) (*fileConfig, error) {
 	}
 	fc := &fileConfig{dir: filepath.Dir(path), source: path}
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		fc.json = true
 		if err := json.Unmarshal(t, fc); err != nil {
 			return nil, fmt.Errorf("config %s: not a wxpay JSON config: %v", path, jsonProblem(err))
 		}
@@ -120,7 +136,7 @@ func parseEnvFile(data []byte) (map[string]string, error) {
 			return nil, fmt.Errorf("line %d: want KEY=VALUE", n)
 		}
 		if !isEnvName(k) {
-			return nil, fmt.Errorf("line %d: unknown setting %q (want one of %s)", n, k, strings.Join(envNames, ", "))
+			return nil, fmt.Errorf("line %d: unknown setting %s (want one of %s)", n, quoteName(k), strings.Join(envNames, ", "))
 		}
 		v = strings.TrimSpace(v)
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
@@ -208,18 +224,9 @@ func (fc *fileConfig) build(cmd string) (wxpay.Config, error) {
 	if err != nil {
 		return wxpay.Config{}, err
 	}
-	certs := make(map[string]*rsa.PublicKey, len(fc.Certs))
-	ids := make([]string, 0, len(fc.Certs))
-	for id := range fc.Certs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		pub, err := rsaenc.LoadPublicKey(fc.path(fc.Certs[id]))
-		if err != nil {
-			return wxpay.Config{}, fmt.Errorf("config from %s: certs[%s]: %v", fc.source, id, err)
-		}
-		certs[id] = pub
+	certs, err := fc.certs()
+	if err != nil {
+		return wxpay.Config{}, err
 	}
 	return wxpay.Config{
 		MchID:      fc.MchID,
@@ -231,21 +238,74 @@ func (fc *fileConfig) build(cmd string) (wxpay.Config, error) {
 	}, nil
 }
 
-// privateKey loads the merchant key from its file, or from the PEM text
-// itself when the setting holds one.
+// privateKey loads the merchant key from its file, or from the key text
+// the setting holds.
 func (fc *fileConfig) privateKey() (*rsa.PrivateKey, error) {
-	if strings.HasPrefix(strings.TrimSpace(fc.PrivateKey), "-----BEGIN") {
-		k, err := rsaenc.ParsePrivateKey([]byte(fc.PrivateKey))
-		if err != nil {
-			return nil, fmt.Errorf("config from %s: private_key: %v", fc.source, err)
-		}
-		return k, nil
-	}
-	k, err := rsaenc.LoadPrivateKey(fc.path(fc.PrivateKey))
+	k, err := rsaenc.LoadPrivateKey(fc.keyValue(fc.PrivateKey))
 	if err != nil {
-		return nil, fmt.Errorf("config from %s: private_key: %v", fc.source, err)
+		return nil, fc.keyError(fc.name("private_key", envPrivateKey), err)
 	}
 	return k, nil
+}
+
+// certs loads the WeChat Pay keys, by id.
+func (fc *fileConfig) certs() (map[string]*rsa.PublicKey, error) {
+	certs := make(map[string]*rsa.PublicKey, len(fc.Certs))
+	for _, id := range slices.Sorted(maps.Keys(fc.Certs)) {
+		if !isKeyID(id) {
+			return nil, fmt.Errorf("config from %s: %s: an id is not a WeChat Pay public-key id (PUB_KEY_ID_...) or certificate serial (value not shown)", fc.source, fc.name("certs", envCerts))
+		}
+		pub, err := rsaenc.LoadPublicKey(fc.keyValue(fc.Certs[id]))
+		if err != nil {
+			return nil, fc.keyError(fc.name("certs", envCerts)+" "+id, err)
+		}
+		certs[id] = pub
+	}
+	return certs, nil
+}
+
+// keyValue returns the value of a key setting for rsaenc's loaders: key
+// text as it is, a file name resolved against the config file's directory.
+func (fc *fileConfig) keyValue(v string) string {
+	if keytext.IsKeyText(v) {
+		return v
+	}
+	return fc.path(v)
+}
+
+// keyError reports a key that did not load. rsaenc's message never holds
+// key text.
+func (fc *fileConfig) keyError(setting string, err error) error {
+	return fmt.Errorf("config from %s: %s: %s", fc.source, setting, strings.TrimPrefix(err.Error(), "rsaenc: "))
+}
+
+// isKeyID reports whether id can be a WeChat Pay key id or certificate
+// serial, so that it may be shown and used.
+func isKeyID(id string) bool {
+	if id == "" || len(id) > 64 || !keytext.Showable(id) {
+		return false
+	}
+	for _, c := range id {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteName quotes the name of an unknown setting when it may be shown: a
+// short name in one case, which a piece of base64 key text hardly is.
+func quoteName(k string) string {
+	if len(k) <= 64 && keytext.Showable(k) && (strings.ToUpper(k) == k || strings.ToLower(k) == k) {
+		ok := true
+		for _, c := range k {
+			ok = ok && ('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.')
+		}
+		if ok {
+			return strconv.Quote(k)
+		}
+	}
+	return "(name not shown)"
 }
 
 // path resolves p against the directory of the config file.
