@@ -106,7 +106,8 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	case len(pos) == 0:
 		return usagef(hint, "no METHOD and PATH given")
 	case cmd == "":
-		return &usageError{msg: fmt.Sprintf("unknown command or method %q: want get, post, put, patch, delete, demo or emulator", pos[0])}
+		return &usageError{msg: fmt.Sprintf("unknown command or method %s: want a method (get, post, put, patch, delete) or a command (%s)",
+			quoteArg(pos[0]), strings.Join(commandNames, ", "))}
 	case len(pos) == 1:
 		return usagef(cmd, "no PATH given after %s", pos[0])
 	}

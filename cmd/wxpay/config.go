@@ -293,6 +293,15 @@ func isKeyID(id string) bool {
 	return true
 }
 
+// quoteArg quotes a command-line argument in a message, unless it may be
+// key text or a secret pasted in the wrong place.
+func quoteArg(s string) string {
+	if len(s) <= 64 && keytext.Showable(s) {
+		return strconv.Quote(s)
+	}
+	return "(argument not shown)"
+}
+
 // quoteName quotes the name of an unknown setting when it may be shown: a
 // short name in one case, which a piece of base64 key text hardly is.
 func quoteName(k string) string {
