@@ -21,9 +21,9 @@
 // Errors name what was wrong with the input but never include key material:
 // not the text of a key, not a piece of one, not a value that may be one. A
 // file name is quoted only when it cannot be a piece of a key (it is short,
-// on one line, and has no run of 40 base64 characters, unless that run spans
-// directories that exist); otherwise the error says "(value not shown)". A
-// missing file is still reported as fs.ErrNotExist to errors.Is.
+// on one line, and has no run of 40 base64 characters, unless that run lies
+// in directories that exist); otherwise the error says "(value not shown)".
+// A missing file is still reported as fs.ErrNotExist to errors.Is.
 package rsaenc
 
 import (

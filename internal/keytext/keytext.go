@@ -87,8 +87,9 @@ func isDERSequence(b []byte) bool {
 // Showable reports whether an error may quote s, a value taken for a file
 // name that could not be read. It may not when s could be a piece of a key:
 // when it is long, holds control characters or PEM dashes, or holds 40
-// base64 characters in a row, unless the run spans '/' separators and the
-// directory s names exists (a long path whose file is missing).
+// base64 characters in a row ('/' included), unless that run does not lie
+// within the last path element and the directory s names exists (a long
+// path whose file is missing).
 func Showable(s string) bool {
 	if s == "" || len(s) > maxShown || !utf8.ValidString(s) || strings.Contains(s, "-----") {
 		return false
@@ -96,7 +97,7 @@ func Showable(s string) bool {
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return false
 	}
-	if longRun(s, false) {
+	if longRun(s[strings.LastIndexByte(s, '/')+1:], false) {
 		return false
 	}
 	if longRun(s, true) {

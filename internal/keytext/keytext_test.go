@@ -2,6 +2,7 @@ package keytext
 
 import (
 	"encoding/base64"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,6 +40,10 @@ func TestIsKeyText(t *testing.T) {
 func TestShowable(t *testing.T) {
 	dir := t.TempDir()
 	long := filepath.Join(dir, strings.Repeat("d", 20), "apiclient_key.pem") // directory missing
+	hashDir := filepath.Join(dir, strings.Repeat("3f78", 10))                // a 40-character element
+	if err := os.Mkdir(hashDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		s    string
 		want bool
@@ -55,6 +60,9 @@ func TestShowable(t *testing.T) {
 		{"MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIB", false},
 		{"MIIEvg/IBADANBgkqhkiG9w0BAQEFAA/SCBKgwggSkAgEAAoIB", false}, // across '/', no such directory
 		{strings.Repeat("x", 39) + ".pem", true},
+		{filepath.Join(hashDir, "apiclient_key.pem"), true},            // the long element is an existing directory
+		{filepath.Join(hashDir, "x", "apiclient_key.pem"), false},      // ... in a directory that does not exist
+		{filepath.Join(dir, strings.Repeat("3f78", 10)+".pem"), false}, // the long run is in the file name
 	} {
 		if got := Showable(tc.s); got != tc.want {
 			t.Errorf("Showable(%q) = %v, want %v", tc.s, got, tc.want)
