@@ -146,7 +146,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	}
 	client, err := wxpay.New(cfg)
 	if err != nil {
-		return err
+		return clientError(cmd, err)
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -156,7 +156,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	ch := client.Chain(segments...)
 	resp, err := ch.Do(ctx, method, opts)
 	if err != nil {
-		for _, e := range []error{wxpay.ErrInvalidPath, wxpay.ErrMissingParam, wxpay.ErrInvalidOption, wxpay.ErrHostNotAllowed} {
+		for _, e := range []error{wxpay.ErrInvalidPath, wxpay.ErrMissingParam, wxpay.ErrInvalidOption, wxpay.ErrHostNotAllowed, wxpay.ErrInvalidConfig} {
 			if errors.Is(err, e) {
 				return usagef(cmd, "%s", strings.TrimPrefix(err.Error(), "wxpay: "))
 			}
@@ -512,11 +512,14 @@ Credentials: --config FILE, else the environment variables
 	WXPAY_APIV3_KEY    APIv3 key (optional)
 	WXPAY_BASE_URL     base URL (optional; default https://api.mch.weixin.qq.com/)
 A JSON config file holds {"mchid", "serial", "private_key", "certs":
-{id: path}, "apiv3_key", "base_url"}; relative paths are relative to it.
+{id: path}, "apiv3_key", "base_url"} and nothing else; relative paths are
+relative to it.
 
 Exit status: 0 on success; 1 for an API error (status, code and message on
 stderr), an answer whose signature does not verify, or a network failure;
-2 for a usage error.
+2 for a usage error or a configuration problem (a missing or unreadable
+config or key, an unknown config key, an APIv3 key that is not 32 bytes):
+found before anything is sent.
 
 Examples:
 

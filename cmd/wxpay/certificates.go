@@ -57,9 +57,12 @@ func (c *CertificatesCommand) Run(ctx context.Context, args []string) error {
 	default:
 		var client *wxpay.Client
 		if client, err = wxpay.New(cfg); err != nil {
-			return err
+			return clientError("certificates", err)
 		}
 		certs, err = client.DownloadCertificates(ctx)
+	}
+	if errors.Is(err, wxpay.ErrInvalidConfig) {
+		return clientError("certificates", err) // found before anything was sent
 	}
 	if err != nil {
 		if errors.Is(err, wxpay.ErrUnknownSerial) && !c.tofu {

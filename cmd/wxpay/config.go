@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/wxpay-chain/wxpay"
 	"github.com/wxpay-chain/wxpay/internal/keytext"
@@ -64,8 +66,9 @@ func (fc *fileConfig) name(jsonKey, env string) string {
 }
 
 // loadConfig reads the credentials from the file at path, or from the
-// environment when path is empty, and loads the keys they name. Errors name
-// the setting and the file but never a key or the APIv3 key.
+// environment when path is empty, and loads the keys they name. Every
+// problem is a usage error of cmd: nothing has been sent. Errors name the
+// setting and the file but never a key or the APIv3 key.
 func (m *Main) loadConfig(cmd, path string) (wxpay.Config, error) {
 	var fc *fileConfig
 	var err error
@@ -74,23 +77,31 @@ func (m *Main) loadConfig(cmd, path string) (wxpay.Config, error) {
 	} else {
 		fc, err = m.envConfig(cmd)
 	}
-	if err != nil {
-		return wxpay.Config{}, err
+	var cfg wxpay.Config
+	if err == nil {
+		cfg, err = fc.build(cmd)
 	}
-	return fc.build(cmd)
+	if err != nil {
+		return wxpay.Config{}, asUsage(cmd, err)
+	}
+	return cfg, nil
 }
 
 // readConfigFile reads a JSON or env-style config file.
 func readConfigFile(path string) (*fileConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("config file %s: %v", quoteArg(path), err)
 	}
 	fc := &fileConfig{dir: filepath.Dir(path), source: path}
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		fc.json = true
-		if err := json.Unmarshal(t, fc); err != nil {
-			return nil, fmt.Errorf("config %s: not a wxpay JSON config: %v", path, jsonProblem(err))
+		if err := decodeJSONConfig(t, fc); err != nil {
+			return nil, fmt.Errorf("config %s: %v", path, err)
 		}
 		return fc, nil
 	}
@@ -102,6 +113,28 @@ func readConfigFile(path string) (*fileConfig, error) {
 		return nil, fmt.Errorf("config %s: %v", path, err)
 	}
 	return fc, nil
+}
+
+// jsonKeys are the keys of a JSON config file.
+var jsonKeys = []string{"mchid", "serial", "private_key", "certs", "apiv3_key", "base_url"}
+
+// decodeJSONConfig fills fc from a JSON config, refusing keys it does not
+// know: a misspelt key would otherwise be ignored. Keys match in any case,
+// as encoding/json matches them.
+func decodeJSONConfig(data []byte, fc *fileConfig) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("not a wxpay JSON config: %v", jsonProblem(err))
+	}
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		if !slices.ContainsFunc(jsonKeys, func(known string) bool { return strings.EqualFold(k, known) }) {
+			return fmt.Errorf("unknown key %s; the keys are %s", unknownName(k, jsonKeys), strings.Join(jsonKeys, ", "))
+		}
+	}
+	if err := json.Unmarshal(data, fc); err != nil {
+		return fmt.Errorf("not a wxpay JSON config: %v", jsonProblem(err))
+	}
+	return nil
 }
 
 // jsonProblem describes a JSON decoding error without quoting the input.
@@ -136,7 +169,7 @@ func parseEnvFile(data []byte) (map[string]string, error) {
 			return nil, fmt.Errorf("line %d: want KEY=VALUE", n)
 		}
 		if !isEnvName(k) {
-			return nil, fmt.Errorf("line %d: unknown setting %s (want one of %s)", n, quoteName(k), strings.Join(envNames, ", "))
+			return nil, fmt.Errorf("line %d: unknown setting %s; the settings are %s", n, unknownName(k, envNames), strings.Join(envNames, ", "))
 		}
 		v = strings.TrimSpace(v)
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
@@ -220,6 +253,9 @@ func (fc *fileConfig) build(cmd string) (wxpay.Config, error) {
 	if len(missing) > 0 {
 		return wxpay.Config{}, usagef(cmd, "config from %s lacks %s", fc.source, strings.Join(missing, ", "))
 	}
+	if n := len(fc.APIv3Key); n != 0 && n != 32 {
+		return wxpay.Config{}, fmt.Errorf("config from %s: %s is %d bytes, want 32 (the APIv3 key set on the merchant platform)", fc.source, fc.name("apiv3_key", envAPIv3Key), n)
+	}
 	key, err := fc.privateKey()
 	if err != nil {
 		return wxpay.Config{}, err
@@ -296,25 +332,88 @@ func isKeyID(id string) bool {
 // quoteArg quotes a command-line argument in a message, unless it may be
 // key text or a secret pasted in the wrong place.
 func quoteArg(s string) string {
-	if len(s) <= 64 && keytext.Showable(s) {
+	if keytext.Showable(s) {
 		return strconv.Quote(s)
 	}
 	return "(argument not shown)"
 }
 
-// quoteName quotes the name of an unknown setting when it may be shown: a
-// short name in one case, which a piece of base64 key text hardly is.
-func quoteName(k string) string {
-	if len(k) <= 64 && keytext.Showable(k) && (strings.ToUpper(k) == k || strings.ToLower(k) == k) {
-		ok := true
-		for _, c := range k {
-			ok = ok && ('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.')
-		}
-		if ok {
-			return strconv.Quote(k)
+// unknownName quotes an unknown setting name, with the known name it was
+// probably meant to be. A name that might be a piece of key text (long, or
+// in mixed case with nothing it resembles) is not shown.
+func unknownName(k string, known []string) string {
+	guess := suggest(k, known)
+	if !nameShown(k, guess != "") {
+		return "(name not shown)"
+	}
+	if guess != "" {
+		return fmt.Sprintf("%q (did you mean %q?)", k, guess)
+	}
+	return strconv.Quote(k)
+}
+
+func nameShown(k string, resembles bool) bool {
+	if len(k) > 64 || !keytext.Showable(k) {
+		return false
+	}
+	for _, c := range k {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
 		}
 	}
-	return "(name not shown)"
+	return resembles || strings.ToUpper(k) == k || strings.ToLower(k) == k
+}
+
+// suggest returns the name of known that k most likely misspells, or "".
+// Names are compared in lower case without '_', '-' and '.': equal, one
+// within two edits of the other, or one holding the other.
+func suggest(k string, known []string) string {
+	nk := normName(k)
+	if len(nk) < 3 || len(nk) > 40 {
+		return ""
+	}
+	best, bestDist := "", 3
+	for _, name := range known {
+		n := normName(name)
+		d := editDistance(nk, n)
+		if d > 2 && (strings.Contains(nk, n) || strings.Contains(n, nk)) {
+			d = 2
+		}
+		if d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
+func normName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == '.' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // path resolves p against the directory of the config file.

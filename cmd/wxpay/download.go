@@ -55,7 +55,7 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 	cfg.Timeout = 5 * time.Minute // each read; the file may be large
 	client, err := wxpay.New(cfg)
 	if err != nil {
-		return err
+		return clientError("download", err)
 	}
 	path, typeParam := "v3/bill/tradebill", "bill_type"
 	if c.fundflow {

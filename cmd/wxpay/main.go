@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/wxpay-chain/wxpay"
 )
 
 // Exit codes.
@@ -186,6 +188,37 @@ func usagef(cmd, format string, a ...any) error {
 	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, a...)}
 }
 
+// asUsage makes err, a problem found before anything was sent, a usage
+// error of cmd.
+func asUsage(cmd string, err error) error {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		if ue.cmd == "" && !ue.printed {
+			ue.cmd = cmd
+		}
+		return ue
+	}
+	return &usageError{cmd: cmd, msg: message(err)}
+}
+
+// clientError makes an error of wxpay.New, or of a call refused for the
+// config before it was sent, a usage error of cmd.
+func clientError(cmd string, err error) error {
+	if errors.Is(err, wxpay.ErrInvalidConfig) {
+		return asUsage(cmd, err)
+	}
+	return err
+}
+
+// message is the text of err without the package prefix report adds back.
+func message(err error) string {
+	s := err.Error()
+	for _, p := range []string{"wxpay: ", "rsaenc: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
 // report writes err to w the way a user should read it and returns the
 // exit code for it.
 func report(w io.Writer, err error) int {
@@ -205,7 +238,7 @@ func report(w io.Writer, err error) int {
 	if reportCallError(w, err) {
 		return exitError
 	}
-	fmt.Fprintf(w, "wxpay: %v\n", err)
+	fmt.Fprintf(w, "wxpay: %s\n", message(err))
 	return exitError
 }
 
@@ -236,7 +269,8 @@ WXPAY_MCHID, WXPAY_SERIAL, WXPAY_PRIVATE_KEY, WXPAY_CERTS, WXPAY_APIV3_KEY
 and WXPAY_BASE_URL.
 
 Exit status: 0 on success, 1 when the call fails (an API error, an answer
-whose signature does not verify, a network problem), 2 for a usage error.
+whose signature does not verify, a network problem), 2 for a usage error
+or a configuration problem (nothing was sent).
 
 Try: wxpay demo
 `
