@@ -1,6 +1,9 @@
 package rsaenc_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -142,6 +145,12 @@ func TestLoadNeverShowsKeyText(t *testing.T) {
 	short := pkcs8[100:420] // 320 characters of key: fewer than 512
 	garbage := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\x30\x82not a key at all, but long enough to be one ", 12)))
 	bangs := strings.ReplaceAll(pkcs8, "A", "!")
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
+	ecBody := base64.StdEncoding.EncodeToString(ecDER)
 	dir := t.TempDir()
 	garbageFile := filepath.Join(dir, "key.pem")
 	if err := os.WriteFile(garbageFile, []byte(corrupt), 0o600); err != nil {
@@ -157,7 +166,7 @@ func TestLoadNeverShowsKeyText(t *testing.T) {
 		{"LoadPublicKey", func(s string) error { _, err := rsaenc.LoadPublicKey(s); return err }},
 		{"LoadCertificate", func(s string) error { _, _, err := rsaenc.LoadCertificate(s); return err }},
 	}
-	material := []string{pkcs8, spki, cert, corrupt, truncated, short, garbage, bangs, string(privPEM), string(pubPEM)}
+	material := []string{pkcs8, spki, cert, corrupt, truncated, short, garbage, bangs, ecBody, string(privPEM), string(pubPEM)}
 	for _, tc := range []struct {
 		name    string
 		value   string
@@ -172,6 +181,7 @@ func TestLoadNeverShowsKeyText(t *testing.T) {
 		{"public key body as private", spki, loaders[:1], "(value not shown)"},
 		{"private key body as public", pkcs8, loaders[1:], "(value not shown)"},
 		{"certificate body as private", cert, loaders[:1], "(value not shown)"},
+		{"EC key body", ecBody, loaders[:1], "want an RSA key"},
 		{"public PEM as private", string(pubPEM), loaders[:1], "found PUBLIC KEY"},
 		{"private PEM as public", string(privPEM), loaders[1:], "found PRIVATE KEY"},
 		{"file of garbage", garbageFile, loaders, garbageFile},

@@ -51,6 +51,8 @@ func keyTextError(s, what string, err error) error {
 	switch {
 	case strings.Contains(s, "-----BEGIN"):
 		return &loadError{msg: fmt.Sprintf("the value is PEM text without a usable %s (value not shown): %s", what, reason)}
+	case strings.HasPrefix(reason, "base64 text "):
+		return &loadError{msg: fmt.Sprintf("the value is %s (value not shown)", reason)}
 	case keytext.DERFromBase64([]byte(s)) != nil:
 		return &loadError{msg: fmt.Sprintf("the value is base64 text without a usable %s (value not shown): %s", what, reason)}
 	}
