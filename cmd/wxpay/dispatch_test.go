@@ -10,9 +10,11 @@ import (
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
-// billDate is yesterday in China, a day whose bill exists.
+// billDate is the day before yesterday in China: its trade and fund flow
+// bills exist at any time of day (yesterday's appear at 08:00 and 10:00),
+// and it is well within the last three months.
 func billDate() string {
-	return time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -1).Format(time.DateOnly)
+	return time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -2).Format(time.DateOnly)
 }
 
 // TestCommandAfterFlags: the global flags may come before the command, as
