@@ -19,6 +19,10 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
 	f.Add([]byte("not pem"))
+	// Bare base64 bodies, as the loaders accept them.
+	f.Add([]byte("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"))
+	f.Add([]byte("MAMCAQE="))
+	f.Add([]byte("MIIEvgIBADANBgkqhkiG9w0BAQEFAASC\nBKgwggSkAgEAAoIBAQ"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if k, err := rsaenc.ParsePrivateKey(data); err == nil && (k == nil || k.N == nil) {
 			t.Fatal("ParsePrivateKey returned a nil key without error")

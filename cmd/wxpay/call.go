@@ -106,7 +106,8 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	case len(pos) == 0:
 		return usagef(hint, "no METHOD and PATH given")
 	case cmd == "":
-		return &usageError{msg: fmt.Sprintf("unknown command or method %q: want get, post, put, patch, delete, demo or emulator", pos[0])}
+		return &usageError{msg: fmt.Sprintf("unknown command or method %s: want a method (get, post, put, patch, delete) or a command (%s)",
+			quoteArg(pos[0]), strings.Join(commandNames, ", "))}
 	case len(pos) == 1:
 		return usagef(cmd, "no PATH given after %s", pos[0])
 	}
@@ -145,7 +146,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	}
 	client, err := wxpay.New(cfg)
 	if err != nil {
-		return err
+		return clientError(cmd, err)
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -155,7 +156,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	ch := client.Chain(segments...)
 	resp, err := ch.Do(ctx, method, opts)
 	if err != nil {
-		for _, e := range []error{wxpay.ErrInvalidPath, wxpay.ErrMissingParam, wxpay.ErrInvalidOption, wxpay.ErrHostNotAllowed} {
+		for _, e := range []error{wxpay.ErrInvalidPath, wxpay.ErrMissingParam, wxpay.ErrInvalidOption, wxpay.ErrHostNotAllowed, wxpay.ErrInvalidConfig} {
 			if errors.Is(err, e) {
 				return usagef(cmd, "%s", strings.TrimPrefix(err.Error(), "wxpay: "))
 			}
@@ -504,16 +505,21 @@ Flags (before, between or after the arguments):
 Credentials: --config FILE, else the environment variables
 	WXPAY_MCHID        merchant id (商户号)
 	WXPAY_SERIAL       merchant API certificate serial
-	WXPAY_PRIVATE_KEY  path of the merchant API private key (apiclient_key.pem)
+	WXPAY_PRIVATE_KEY  path of the merchant API private key (apiclient_key.pem),
+	                   or the key itself: PEM text or the bare base64 body
 	WXPAY_CERTS        WeChat Pay public keys or platform certificates, id=path,...
+	                   (a path may be the key itself too)
 	WXPAY_APIV3_KEY    APIv3 key (optional)
 	WXPAY_BASE_URL     base URL (optional; default https://api.mch.weixin.qq.com/)
 A JSON config file holds {"mchid", "serial", "private_key", "certs":
-{id: path}, "apiv3_key", "base_url"}; relative paths are relative to it.
+{id: path}, "apiv3_key", "base_url"} and nothing else; relative paths are
+relative to it.
 
 Exit status: 0 on success; 1 for an API error (status, code and message on
 stderr), an answer whose signature does not verify, or a network failure;
-2 for a usage error.
+2 for a usage error or a configuration problem (a missing or unreadable
+config or key, an unknown config key, an APIv3 key that is not 32 bytes):
+found before anything is sent.
 
 Examples:
 

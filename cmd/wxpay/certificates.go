@@ -26,12 +26,7 @@ type CertificatesCommand struct {
 
 // Run downloads the certificates.
 func (c *CertificatesCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("certificates", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.config, "config", "", "")
-	fs.StringVar(&c.baseURL, "base-url", "", "")
-	fs.StringVar(&c.dir, "dir", ".", "")
-	fs.BoolVar(&c.tofu, "tofu", false, "")
+	fs := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(c.m.Stdout, certificatesUsage)
@@ -62,9 +57,12 @@ func (c *CertificatesCommand) Run(ctx context.Context, args []string) error {
 	default:
 		var client *wxpay.Client
 		if client, err = wxpay.New(cfg); err != nil {
-			return err
+			return clientError("certificates", err)
 		}
 		certs, err = client.DownloadCertificates(ctx)
+	}
+	if errors.Is(err, wxpay.ErrInvalidConfig) {
+		return clientError("certificates", err) // found before anything was sent
 	}
 	if err != nil {
 		if errors.Is(err, wxpay.ErrUnknownSerial) && !c.tofu {
@@ -104,6 +102,17 @@ func (c *CertificatesCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.m.Stderr, "wxpay certificates: the answer verified with a key your config already trusts (no trust on first use was needed).")
 	}
 	return nil
+}
+
+// flagSet returns the flags of wxpay certificates, bound to c.
+func (c *CertificatesCommand) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("certificates", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.config, "config", "", "")
+	fs.StringVar(&c.baseURL, "base-url", "", "")
+	fs.StringVar(&c.dir, "dir", ".", "")
+	fs.BoolVar(&c.tofu, "tofu", false, "")
+	return fs
 }
 
 const certificatesUsage = `wxpay certificates downloads the WeChat Pay platform certificates

@@ -78,15 +78,15 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"no serial", with(envSerial, ""), "", exitUsage, "lacks serial (WXPAY_SERIAL)"},
 		{"no certs in file", nil, `{"mchid":"1900000109","serial":"X","private_key":"k.pem"}`, exitUsage, "lacks certs (WXPAY_CERTS)"},
-		{"unknown env-style setting", nil, "WXPAY_MCHID=1\nWXPAY_SECRET=x\n", exitError, `line 2: unknown setting "WXPAY_SECRET"`},
-		{"line without =", nil, "WXPAY_MCHID\n", exitError, "line 1: want KEY=VALUE"},
-		{"broken JSON", nil, `{"mchid": 1900000109`, exitError, "not a wxpay JSON config"},
-		{"missing key file", with(envPrivateKey, filepath.Join(h.dir, "nope.pem")), "", exitError, "private_key: rsaenc: open"},
-		{"public key as private key", with(envPrivateKey, pub), "", exitError, "want a private key PEM block"},
-		{"private key as cert", with(envCerts, "K="+filepath.Join(h.dir, wxpaytest.MerchantKeyFile)), "", exitError, "certs[K]"},
-		{"malformed WXPAY_CERTS", with(envCerts, "just-a-path.pem"), "", exitError, "want id=path pairs"},
-		{"short APIv3 key", with(envAPIv3Key, "too-short-secret-value"), "", exitError, "APIv3Key is 22 bytes, want 32"},
-		{"merchant id not digits", with(envMchID, "abc"), "", exitError, "MchID"},
+		{"unknown env-style setting", nil, "WXPAY_MCHID=1\nWXPAY_SECRET=x\n", exitUsage, `line 2: unknown setting "WXPAY_SECRET"`},
+		{"line without =", nil, "WXPAY_MCHID\n", exitUsage, "line 1: want KEY=VALUE"},
+		{"broken JSON", nil, `{"mchid": 1900000109`, exitUsage, "not a wxpay JSON config"},
+		{"missing key file", with(envPrivateKey, filepath.Join(h.dir, "nope.pem")), "", exitUsage, "WXPAY_PRIVATE_KEY: private key file \"" + filepath.Join(h.dir, "nope.pem") + "\": no such file or directory"},
+		{"public key as private key", with(envPrivateKey, pub), "", exitUsage, "want a private key PEM block"},
+		{"private key as cert", with(envCerts, "K="+filepath.Join(h.dir, wxpaytest.MerchantKeyFile)), "", exitUsage, "WXPAY_CERTS K: public key file"},
+		{"malformed WXPAY_CERTS", with(envCerts, "just-a-path.pem"), "", exitUsage, "want id=path pairs"},
+		{"short APIv3 key", with(envAPIv3Key, "too-short-secret-value"), "", exitUsage, "WXPAY_APIV3_KEY is 22 bytes, want 32"},
+		{"merchant id not digits", with(envMchID, "abc"), "", exitUsage, "MchID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string(nil), query...)
@@ -108,7 +108,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	args := append(append([]string(nil), query...), "--config", filepath.Join(h.dir, "missing.json"))
 	r := h.run(t, args...)
-	wantCode(t, r, exitError, args...)
+	wantCode(t, r, exitUsage, args...)
 	if !strings.Contains(r.stderr, "missing.json") {
 		t.Errorf("stderr does not name the missing config file:\n%s", r.stderr)
 	}

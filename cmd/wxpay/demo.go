@@ -27,9 +27,7 @@ type DemoCommand struct {
 // Run runs the demonstration. It fails unless every call succeeded, every
 // answer's signature verified and every answer says what it should.
 func (c *DemoCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.BoolVar(&c.json, "json", false, "")
+	fs := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(c.m.Stdout, demoUsage)
@@ -321,6 +319,14 @@ func demoSteps(ctx context.Context, client *wxpay.Client) []*demoStep {
 			want: map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD"},
 		},
 	}
+}
+
+// flagSet returns the flags of wxpay demo, bound to c.
+func (c *DemoCommand) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&c.json, "json", false, "")
+	return fs
 }
 
 const demoUsage = `Usage: wxpay demo [--json]

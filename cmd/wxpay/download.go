@@ -28,16 +28,7 @@ type DownloadCommand struct {
 
 // Run downloads the bill.
 func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("download", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.config, "config", "", "")
-	fs.StringVar(&c.baseURL, "base-url", "", "")
-	fs.StringVar(&c.date, "date", "", "")
-	fs.BoolVar(&c.fundflow, "fundflow", false, "")
-	fs.StringVar(&c.typ, "type", "", "")
-	fs.BoolVar(&c.gzip, "gzip", false, "")
-	fs.StringVar(&c.out, "o", "", "")
-	fs.StringVar(&c.out, "out", "", "")
+	fs := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(c.m.Stdout, downloadUsage)
@@ -64,7 +55,7 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 	cfg.Timeout = 5 * time.Minute // each read; the file may be large
 	client, err := wxpay.New(cfg)
 	if err != nil {
-		return err
+		return clientError("download", err)
 	}
 	path, typeParam := "v3/bill/tradebill", "bill_type"
 	if c.fundflow {
@@ -89,6 +80,21 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.m.Stdout, "%s: %d bytes, %s %s verified, in %v\n", c.out, bill.Size, bill.HashType, bill.HashValue, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// flagSet returns the flags of wxpay download, bound to c.
+func (c *DownloadCommand) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("download", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.config, "config", "", "")
+	fs.StringVar(&c.baseURL, "base-url", "", "")
+	fs.StringVar(&c.date, "date", "", "")
+	fs.BoolVar(&c.fundflow, "fundflow", false, "")
+	fs.StringVar(&c.typ, "type", "", "")
+	fs.BoolVar(&c.gzip, "gzip", false, "")
+	fs.StringVar(&c.out, "o", "", "")
+	fs.StringVar(&c.out, "out", "", "")
+	return fs
 }
 
 const downloadUsage = `wxpay download applies for a bill (v3/bill/tradebill, or v3/bill/fundflowbill

@@ -33,10 +33,7 @@ type EmulatorCommand struct {
 
 // Run serves the emulator until ctx is done (SIGINT or SIGTERM).
 func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.addr, "addr", defaultEmulatorAddr, "")
-	fs.StringVar(&c.dir, "dir", "", "")
+	fs := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(c.m.Stdout, emulatorUsage)
@@ -190,6 +187,15 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// flagSet returns the flags of wxpay emulator, bound to c.
+func (c *EmulatorCommand) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.addr, "addr", defaultEmulatorAddr, "")
+	fs.StringVar(&c.dir, "dir", "", "")
+	return fs
 }
 
 const emulatorUsage = `Usage: wxpay emulator [--addr ADDR] [--dir DIR]

@@ -14,12 +14,16 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/wxpay-chain/wxpay"
 )
 
 // Exit codes.
@@ -63,31 +67,108 @@ func (m *Main) getenv(name string) string {
 }
 
 // Run runs the command named by args (the arguments after the program
-// name). It returns nil on success, errHelp when help was asked for and
-// printed, a *usageError for a bad command line, and any other error for a
-// failed call; report turns each into a message and an exit code.
+// name). The command may follow flags ("wxpay --config F download ..."):
+// they are handed to it. Run returns nil on success, errHelp when help was
+// asked for and printed, a *usageError for a bad command line, and any
+// other error for a failed call; report turns each into a message and an
+// exit code.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, mainUsage)
 		return &usageError{msg: "no command given", printed: true}
 	}
-	switch strings.ToLower(args[0]) {
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(m.Stdout, mainUsage)
+		return errHelp
+	}
+	kinds, err := globalFlagKinds()
+	if err != nil {
+		return err // a programming error, which TestFlagKinds catches
+	}
+	i := commandIndex(args, kinds)
+	if i < 0 {
+		return (&CallCommand{m: m}).Run(ctx, args)
+	}
+	rest := slices.Concat(args[:i], args[i+1:])
+	switch strings.ToLower(args[i]) {
 	case "demo":
-		return (&DemoCommand{m: m}).Run(ctx, args[1:])
+		return (&DemoCommand{m: m}).Run(ctx, rest)
 	case "emulator":
-		return (&EmulatorCommand{m: m}).Run(ctx, args[1:])
+		return (&EmulatorCommand{m: m}).Run(ctx, rest)
 	case "download":
-		return (&DownloadCommand{m: m}).Run(ctx, args[1:])
+		return (&DownloadCommand{m: m}).Run(ctx, rest)
 	case "certificates":
-		return (&CertificatesCommand{m: m}).Run(ctx, args[1:])
-	case "-h", "-help", "--help", "help":
-		if len(args) > 1 && args[0] == "help" {
-			return m.Run(ctx, []string{args[1], "-h"})
+		return (&CertificatesCommand{m: m}).Run(ctx, rest)
+	case "help":
+		if i+1 < len(args) {
+			return m.Run(ctx, []string{args[i+1], "-h"})
 		}
 		fmt.Fprint(m.Stdout, mainUsage)
 		return errHelp
 	}
 	return (&CallCommand{m: m}).Run(ctx, args)
+}
+
+// commandNames are the commands besides the HTTP methods.
+var commandNames = []string{"demo", "emulator", "download", "certificates", "help"}
+
+// commandIndex returns the index in args of the command (or METHOD): the
+// first argument that is not a flag or a flag's value, "--" ending the
+// flags. kinds tells which flags take a value. It returns -1 when there is
+// none, or when an unknown flag makes it impossible to tell; the call
+// command then reports the problem.
+func commandIndex(args []string, kinds map[string]bool) int {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			if i+1 < len(args) {
+				return i + 1
+			}
+			return -1
+		}
+		if len(a) < 2 || a[0] != '-' {
+			return i
+		}
+		name := strings.TrimPrefix(a[1:], "-")
+		if name == "" || name[0] == '-' || name[0] == '=' {
+			return -1
+		}
+		if strings.Contains(name, "=") {
+			continue
+		}
+		value, ok := kinds[name]
+		if !ok {
+			return -1
+		}
+		if value {
+			i++ // the flag's value, whatever it looks like
+		}
+	}
+	return -1
+}
+
+// globalFlagKinds returns, for the flags of every command, whether each
+// takes a value. It fails if a name is a boolean flag in one command and
+// takes a value in another: the command could not be found after it.
+func globalFlagKinds() (map[string]bool, error) {
+	kinds := map[string]bool{"h": false, "help": false} // the flag package's own
+	sets := []*flag.FlagSet{
+		(&CallCommand{}).flagSet(), (&DemoCommand{}).flagSet(), (&EmulatorCommand{}).flagSet(),
+		(&DownloadCommand{}).flagSet(), (&CertificatesCommand{}).flagSet(),
+	}
+	var err error
+	for _, fs := range sets {
+		fs.VisitAll(func(f *flag.Flag) {
+			bf, ok := f.Value.(interface{ IsBoolFlag() bool })
+			value := !ok || !bf.IsBoolFlag()
+			if k, seen := kinds[f.Name]; seen && k != value && err == nil {
+				err = fmt.Errorf("flag -%s is boolean in one command and takes a value in another", f.Name)
+			}
+			kinds[f.Name] = value
+		})
+	}
+	return kinds, err
 }
 
 // errHelp reports that help was asked for and has been printed.
@@ -105,6 +186,37 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(cmd, format string, a ...any) error {
 	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, a...)}
+}
+
+// asUsage makes err, a problem found before anything was sent, a usage
+// error of cmd.
+func asUsage(cmd string, err error) error {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		if ue.cmd == "" && !ue.printed {
+			ue.cmd = cmd
+		}
+		return ue
+	}
+	return &usageError{cmd: cmd, msg: message(err)}
+}
+
+// clientError makes an error of wxpay.New, or of a call refused for the
+// config before it was sent, a usage error of cmd.
+func clientError(cmd string, err error) error {
+	if errors.Is(err, wxpay.ErrInvalidConfig) {
+		return asUsage(cmd, err)
+	}
+	return err
+}
+
+// message is the text of err without the package prefix report adds back.
+func message(err error) string {
+	s := err.Error()
+	for _, p := range []string{"wxpay: ", "rsaenc: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
 }
 
 // report writes err to w the way a user should read it and returns the
@@ -126,7 +238,7 @@ func report(w io.Writer, err error) int {
 	if reportCallError(w, err) {
 		return exitError
 	}
-	fmt.Fprintf(w, "wxpay: %v\n", err)
+	fmt.Fprintf(w, "wxpay: %s\n", message(err))
 	return exitError
 }
 
@@ -149,12 +261,16 @@ Commands:
 	download                        download a trade or fund flow bill, checking its digest
 	certificates                    download and decrypt the platform certificates
 
+Flags may come before the command too (wxpay --config FILE download ...);
+a command refuses the flags it does not take.
+
 Credentials come from --config FILE or from the environment variables
 WXPAY_MCHID, WXPAY_SERIAL, WXPAY_PRIVATE_KEY, WXPAY_CERTS, WXPAY_APIV3_KEY
 and WXPAY_BASE_URL.
 
 Exit status: 0 on success, 1 when the call fails (an API error, an answer
-whose signature does not verify, a network problem), 2 for a usage error.
+whose signature does not verify, a network problem), 2 for a usage error
+or a configuration problem (nothing was sent).
 
 Try: wxpay demo
 `

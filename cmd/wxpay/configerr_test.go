@@ -1,0 +1,78 @@
+package main
+
+import (
+	"maps"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wxpay-chain/wxpay/wxpaytest"
+)
+
+// TestConfigProblemsAreUsageErrors: a configuration problem found before
+// anything is sent exits 2 with the command's Try hint, under one "wxpay:"
+// prefix, for every command that loads credentials.
+func TestConfigProblemsAreUsageErrors(t *testing.T) {
+	h := setup(t)
+	id := wxpaytest.DefaultPlatformSerial
+	with := func(k, v string) map[string]string {
+		env := maps.Clone(h.env)
+		env[k] = v
+		return env
+	}
+	jsonWith := func(extra string) string {
+		return writeFile(t, t.TempDir(), "wxpay.json", `{"mchid":"`+h.srv.MchID+`","serial":"`+h.srv.MerchantSerial+
+			`","private_key":"`+filepath.Join(h.dir, wxpaytest.MerchantKeyFile)+`","certs":{"`+id+`":"`+
+			filepath.Join(h.dir, id+".pem")+`"},"base_url":"`+h.srv.URL+`"`+extra+`}`)
+	}
+	missing := filepath.Join(h.dir, "missing.json")
+	commands := map[string][]string{
+		"get":          {"get", queryTemplate, "out_refund_no=" + wxpaytest.FixtureOutRefundNo},
+		"download":     {"download", "--date", billDate(), "-o", filepath.Join(t.TempDir(), "bill.csv")},
+		"certificates": {"certificates", "--dir", t.TempDir()},
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string // after the command's
+		want []string
+	}{
+		{"missing config file", nil, []string{"--config", missing}, []string{missing, "no such file or directory"}},
+		{"config file is a directory", nil, []string{"--config", h.dir}, []string{"is a directory"}},
+		{"missing key file", with(envPrivateKey, filepath.Join(h.dir, "nope.pem")), nil, []string{"WXPAY_PRIVATE_KEY", "nope.pem"}},
+		{"unreadable key file", with(envPrivateKey, h.dir), nil, []string{"WXPAY_PRIVATE_KEY", "is a directory"}},
+		{"short APIv3 key", with(envAPIv3Key, "too-short-secret-value"), nil, []string{"WXPAY_APIV3_KEY is 22 bytes, want 32"}},
+		{"merchant id not digits", with(envMchID, "abc"), nil, []string{"MchID"}},
+		{"plain http to a remote host", with(envBaseURL, "http://api.example.com/"), nil, []string{"BaseURL"}},
+		{"unknown JSON key with a suggestion", nil, []string{"--config", jsonWith(`,"apiV3Key":"x"`)},
+			[]string{`unknown key "apiV3Key"`, `did you mean "apiv3_key"?`, "mchid, serial, private_key, certs, apiv3_key, base_url"}},
+		{"unknown JSON key", nil, []string{"--config", jsonWith(`,"frobnicate":1`)},
+			[]string{`unknown key "frobnicate"`, "mchid, serial, private_key, certs, apiv3_key, base_url"}},
+		{"broken JSON", nil, []string{"--config", writeFile(t, t.TempDir(), "c.json", `{"mchid": 1900000109`)}, []string{"not a wxpay JSON config"}},
+		{"unknown env-style setting", nil, []string{"--config", writeFile(t, t.TempDir(), "c.env", "WXPAY_MCHID=1\nWXPAY_APIV3KEY=x\n")},
+			[]string{`line 2: unknown setting "WXPAY_APIV3KEY"`, `did you mean "WXPAY_APIV3_KEY"?`}},
+	} {
+		for cmd, base := range commands {
+			t.Run(tc.name+"/"+cmd, func(t *testing.T) {
+				before := h.srv.RequestCount()
+				args := append(append([]string(nil), base...), tc.args...)
+				r := h.exec(t, invocation{env: tc.env}, args...)
+				wantCode(t, r, exitUsage, args...)
+				for _, w := range append([]string{"Try: wxpay " + cmd + " -h"}, tc.want...) {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+					}
+				}
+				if n := strings.Count(r.stderr, "wxpay:"); n != 1 || !strings.HasPrefix(r.stderr, "wxpay: ") {
+					t.Errorf("stderr has %d \"wxpay:\" prefixes, want one at the start:\n%s", n, r.stderr)
+				}
+				if strings.Contains(r.stderr, "too-short-secret-value") {
+					t.Errorf("stderr shows the APIv3 key:\n%s", r.stderr)
+				}
+				if n := h.srv.RequestCount(); n != before {
+					t.Errorf("%d requests were sent", n-before)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,125 @@
+// Package keytext tells key text from file names in settings that may hold
+// either (a private key setting holds "apiclient_key.pem", or the PEM text,
+// or the bare base64 body of the key), and decides which such values an
+// error message may quote.
+//
+// The rule, documented in rsaenc and docs/cli.md: a value is key text when
+// it holds a PEM header ("-----BEGIN"), a line break, more than MaxPathLen
+// bytes, or the base64 encoding of one DER structure; anything else is a file
+// name. A file name is quoted in an error only when it cannot be a piece of
+// a key (see Showable).
+package keytext
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxPathLen is the length above which a value is key text, not a file
+// name: a 2048-bit private key is over 1,600 base64 characters.
+const MaxPathLen = 512
+
+// maxShown is the longest file name an error quotes.
+const maxShown = 256
+
+// run is the length of a run of base64 characters that may be key material.
+const run = 40
+
+// IsKeyText reports whether s holds a key or certificate itself rather than
+// the name of a file.
+func IsKeyText(s string) bool {
+	return strings.Contains(s, "-----BEGIN") || strings.ContainsAny(s, "\r\n") ||
+		len(s) > MaxPathLen || DERFromBase64([]byte(s)) != nil
+}
+
+// DERFromBase64 returns the bytes data encodes when data is the base64
+// encoding (standard alphabet, padded or not, whitespace and line breaks
+// anywhere) of exactly one DER structure, as a key or certificate body is;
+// otherwise it returns nil.
+func DERFromBase64(data []byte) []byte {
+	compact := bytes.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, data)
+	if len(compact) < 4 {
+		return nil
+	}
+	enc := base64.StdEncoding
+	if compact[len(compact)-1] != '=' && len(compact)%4 != 0 {
+		enc = base64.RawStdEncoding
+	}
+	der := make([]byte, enc.DecodedLen(len(compact)))
+	n, err := enc.Decode(der, compact)
+	if err != nil || !isDERSequence(der[:n]) {
+		return nil
+	}
+	return der[:n]
+}
+
+// isDERSequence reports whether b is one DER SEQUENCE whose length covers
+// exactly the rest of b.
+func isDERSequence(b []byte) bool {
+	if len(b) < 2 || b[0] != 0x30 {
+		return false
+	}
+	n, off := int(b[1]), 2
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return false
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		off += k
+	}
+	return n == len(b)-off
+}
+
+// Showable reports whether an error may quote s, a value taken for a file
+// name that could not be read. It may not when s could be a piece of a key:
+// when it is long, holds control characters or PEM dashes, or holds 40
+// base64 characters in a row ('/' included), unless that run does not lie
+// within the last path element and the directory s names exists (a long
+// path whose file is missing).
+func Showable(s string) bool {
+	if s == "" || len(s) > maxShown || !utf8.ValidString(s) || strings.Contains(s, "-----") {
+		return false
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return false
+	}
+	if longRun(s[strings.LastIndexByte(s, '/')+1:], false) {
+		return false
+	}
+	if longRun(s, true) {
+		st, err := os.Stat(filepath.Dir(s))
+		return err == nil && st.IsDir()
+	}
+	return true
+}
+
+// longRun reports whether s holds a run of 40 base64 characters, counting
+// '/' as one when slash is set.
+func longRun(s string, slash bool) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '=' || slash && c == '/' {
+			if n++; n >= run {
+				return true
+			}
+		} else {
+			n = 0
+		}
+	}
+	return false
+}
