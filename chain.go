@@ -80,7 +80,10 @@ type Chain struct {
 // Chain starts a chain. Each argument is one or more '/'-separated segments,
 // or, as the first, a full URL such as the download_url WeChat Pay hands out
 // (its scheme, http:// or https://, in any case).
-// See NormalizeSegment for how segments are written.
+// See NormalizeSegment for how segments are written. Several arguments are a
+// Go convenience, Chain("v3", "refund") being Chain("v3").Chain("refund"):
+// wechatpay-php's chain() takes one string, so its chain('v3/refund') is
+// Chain("v3/refund").
 func (c *Client) Chain(segments ...string) Chain {
 	return Chain{c: c}.Chain(segments...)
 }

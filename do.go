@@ -642,7 +642,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	req.Header.DisableNormalizing()
 	req.SetRequestURI(origin + target)
 	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept(p.method, p.pathOnly))
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.SetBytesV("Authorization", auth)
 	for _, h := range p.headers {

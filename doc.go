@@ -13,9 +13,13 @@
 // the raw JSON, to be read with gjson paths or decoded with Unmarshal.
 //
 // Paths can be written as a template ("v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund"),
-// segment by segment (Chain("v3").Chain("ecommerce")...), or as variadic
-// segments in the PHP spelling (Chain("v3", "ecommerce", "refunds",
-// "_refund_id_", "applyAbnormalRefund")); see NormalizeSegment.
+// as wechatpay-php's chain('...') and ['...'] take them; segment by segment
+// in its pure-chain spelling (Chain("v3").Chain("ecommerce")...
+// .Chain("_refund_id_").Chain("applyAbnormalRefund")); or, a Go shorthand
+// for the latter, with several segments in one call (Chain("v3",
+// "ecommerce", "refunds", "_refund_id_", "applyAbnormalRefund")). PHP's
+// chain() takes one string. See NormalizeSegment for the spellings and
+// where each comes from.
 //
 // Errors are values: *APIError for a non-2xx answer (with WeChat Pay's code
 // and message), *VerifyError for a response whose signature fails (matched

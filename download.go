@@ -33,6 +33,24 @@ import (
 // it only on success, as Chain.DownloadFile does.
 var ErrDigestMismatch = errors.New("wxpay: downloaded file does not match its digest")
 
+// The Accept headers of APIv3 requests. A call answered with JSON asks for
+// application/json, as WeChat Pay's API pages say; the files of the unsigned
+// download endpoints (bills, media, e-invoices) come as gzip, octet-stream,
+// images or PDF, and WeChat Pay's media download page asks for */*. A caller's
+// own Accept in the headers option replaces either.
+const (
+	acceptJSON = "application/json"
+	acceptFile = "*/*"
+)
+
+// accept returns the Accept header of an APIv3 request of method to path.
+func accept(method, path string) string {
+	if unsigned(method, path) {
+		return acceptFile
+	}
+	return acceptJSON
+}
+
 // maxErrorBody bounds how much of a failed download's answer is read for the
 // *APIError.
 const maxErrorBody = 64 << 10
@@ -295,7 +313,7 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 	req.Header.DisableNormalizing()
 	req.SetRequestURI(p.origin + target)
 	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", "*/*")
+	req.Header.Set("Accept", acceptFile)
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.SetBytesV("Authorization", auth)
 	if err := hc.Do(req, resp); err != nil {

@@ -35,8 +35,9 @@ func Example() {
 	// Output: true PROCESSING 100
 }
 
-// Paths can be written as a template, segment by segment, or as variadic
-// segments in wechatpay-php's spelling; all give the same template.
+// Paths can be written as a template, segment by segment with
+// wechatpay-php's spellings, or with several segments in one call (a Go
+// shorthand for the second); all give the same template.
 func ExampleClient_Chain() {
 	srv := wxpaytest.NewServer()
 	defer srv.Close()

@@ -46,8 +46,20 @@ func (f *Future) Wait() (*Response, error) {
 func (f *Future) Done() <-chan struct{} { return f.done }
 
 // Then returns a Future for onFulfilled applied to the response once it
-// arrives. If the call failed, onFulfilled is skipped and the new Future holds
-// the same error. A panic in onFulfilled becomes the new Future's error.
+// arrives. What onFulfilled returns is what the new Future's Wait returns:
+//
+//   - (r, nil) passes the response on, or replaces it with another one;
+//   - (nil, err) fails the new Future: Wait returns err, and an Otherwise
+//     chained after it is called with err;
+//   - (nil, nil) makes Wait return a nil response and a nil error, which a
+//     caller that checks only the error does not expect: return one or the
+//     other.
+//
+// If the call failed, onFulfilled is not called and the new Future holds
+// the same error; a nil onFulfilled passes the result through. A panic in
+// onFulfilled becomes the new Future's error. The result stays a *Response:
+// to get another type (a decoded struct, say), decode after Wait or set a
+// variable the callback captures.
 func (f *Future) Then(onFulfilled func(*Response) (*Response, error)) *Future {
 	return newFuture(func() (*Response, error) {
 		r, err := f.Wait()
@@ -59,8 +71,11 @@ func (f *Future) Then(onFulfilled func(*Response) (*Response, error)) *Future {
 }
 
 // Otherwise returns a Future for onRejected applied to the error if the call
-// failed; it may recover by returning a response. A successful result passes
-// through untouched.
+// (or a Then before it) failed. What onRejected returns is what the new
+// Future's Wait returns: (r, nil) recovers with the response r, and
+// (nil, err) keeps the Future failed, with err (the same error or another).
+// A successful result passes through untouched, and so does a failure when
+// onRejected is nil. A panic in onRejected becomes the new Future's error.
 func (f *Future) Otherwise(onRejected func(error) (*Response, error)) *Future {
 	return newFuture(func() (*Response, error) {
 		r, err := f.Wait()

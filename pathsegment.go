@@ -9,19 +9,33 @@ import (
 // This file holds the pure functions behind Chain: segment normalisation,
 // path validation and placeholder expansion.
 
-// NormalizeSegment returns the path form of one chain segment, following the
-// rules wechatpay-php users rely on:
+// NormalizeSegment returns the path form of one chain segment. The rules
+// are those of the two chain SDKs, wechatpay-php and its Node sibling
+// wechatpay-axios-plugin, with one spelling of this library's own:
 //
 //   - a leading capital is lower-cased and every other capital becomes '-'
 //     plus its lower case: "applyAbnormalRefund" → "apply-abnormal-refund",
-//     "WeChatPay" → "we-chat-pay", "V3" → "v3"; digits and underscores stay;
-//   - "_name_" and "$name$" become the placeholder "{name}"; "{name}",
-//     "{+name}" stay, and "<name>" is read as "{name}"; the text of a
-//     placeholder is never re-cased;
+//     "WeChatPay" → "we-chat-pay", "V3" → "v3"; digits and underscores stay
+//     (both SDKs do this);
+//   - "{name}" is a placeholder, as in the templates both SDKs fill
+//     ($instance['v3/refund/domestic/refunds/{out_refund_no}'] in PHP), and
+//     "{+name}" one whose value keeps its '/', as in the RFC 6570 templates
+//     wechatpay-php expands;
+//   - "_name_" becomes "{name}", as wechatpay-php's ->_refund_id_ does
+//     (later versions of the Node SDK accept it too);
+//   - "$name$" becomes "{name}", as the Node SDK's .$refund_id$ does;
+//     wechatpay-php does not know this spelling;
+//   - "<name>" is read as "{name}": this library's own spelling, known to
+//     neither SDK;
+//   - the text of a placeholder is never re-cased;
 //   - ".", "..", an empty segment, a '/' and characters that cannot appear
 //     in a URL path are errors that wrap ErrInvalidPath.
 //
-// A segment may mix literal text and placeholders ("{id}.jpg").
+// A segment may mix literal text and placeholders ("{id}.jpg"). The SDKs
+// turn "_name_" and "$name$" into a placeholder only when it is a whole
+// property or chain() argument; Chain applies NormalizeSegment to each
+// '/'-separated segment of its arguments, so they work inside a template
+// too.
 func NormalizeSegment(seg string) (string, error) {
 	b, err := appendSegment(nil, seg)
 	if err != nil {

@@ -60,8 +60,10 @@ func newAEAD(key []byte, nonce string) (cipher.AEAD, error) {
 }
 
 // Decrypt opens ciphertext, the base64 of the sealed resource and its tag,
-// with key (the APIv3 key), nonce and associatedData as WeChat Pay sent
-// them, and returns the plaintext.
+// with key (the APIv3 key's 32 bytes: []byte(apiv3Key) for the string kept
+// in wxpay.Config.APIv3Key), nonce and associatedData as WeChat Pay sent
+// them, and returns the plaintext. Note the order: wechatpay-php's
+// AesGcm::decrypt takes the ciphertext first and the key second.
 func Decrypt(key []byte, nonce, associatedData, ciphertext string) ([]byte, error) {
 	aead, err := newAEAD(key, nonce)
 	if err != nil {

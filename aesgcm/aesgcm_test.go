@@ -115,11 +115,12 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// The key is a []byte: convert the APIv3 key string (wxpay.Config.APIv3Key).
 func ExampleDecrypt() {
-	apiv3Key := []byte("0123456789abcdefghijklmnopqrstuv")
-	ciphertext, _ := aesgcm.Encrypt(apiv3Key, "sXbLq9mVz2Pa", "refund", []byte(`{"refund_status":"SUCCESS"}`))
+	apiv3Key := "0123456789abcdefghijklmnopqrstuv"
+	ciphertext, _ := aesgcm.Encrypt([]byte(apiv3Key), "sXbLq9mVz2Pa", "refund", []byte(`{"refund_status":"SUCCESS"}`))
 
-	plain, err := aesgcm.Decrypt(apiv3Key, "sXbLq9mVz2Pa", "refund", ciphertext)
+	plain, err := aesgcm.Decrypt([]byte(apiv3Key), "sXbLq9mVz2Pa", "refund", ciphertext)
 	fmt.Println(string(plain), err)
 	// Output: {"refund_status":"SUCCESS"} <nil>
 }

@@ -79,7 +79,7 @@ try:
 \t\t\tpanic(err)
 \t\t}}
 \t\tif err := {name}(context.Background(), client); err != nil {{
-\t\t\tfmt.Println("FAIL {where}:", err)
+\t\t\tfmt.Fprintln(os.Stderr, "FAIL {where}:", err) // stdout, the snippets' output, is discarded
 \t\t\tfailed++
 \t\t}}
 \t}}()''')
