@@ -3,7 +3,7 @@
 GO ?= go
 PKGS = ./...
 
-.PHONY: test race vet fmt doccheck interop fuzz fuzz-smoke load bench cover tidy nocgo demo ci
+.PHONY: test race vet fmt doccheck interop fuzz fuzz-smoke load bench cover tidy nocgo demo ci catalog-check
 
 test: vet fmt
 	$(GO) test -race -count=1 $(PKGS)
@@ -58,6 +58,21 @@ tidy:
 
 demo:
 	$(GO) run ./cmd/wxpay demo
+
+# The committed catalogue (catalog/) is what the generator makes of the
+# WeChat Pay OpenAPI description at OPENAPI: regenerated into a temporary
+# directory and compared (the data uncompressed). Skipped when the
+# description is not there.
+OPENAPI ?= ../shared/openapi
+catalog-check:
+	@if [ ! -d "$(OPENAPI)/v3" ]; then echo "catalog-check: skipped: no OpenAPI description at $(OPENAPI)"; exit 0; fi; \
+	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) run ./catalog/internal/gen -out "$$tmp" "$(OPENAPI)" 2>"$$tmp/log" || { cat "$$tmp/log"; exit 1; }; \
+	gzip -dc catalog/catalog.json.gz > "$$tmp/committed.json" && gzip -dc "$$tmp/catalog.json.gz" > "$$tmp/fresh.json" && \
+	cmp -s "$$tmp/committed.json" "$$tmp/fresh.json" && cmp -s catalog/catalog_gen.go "$$tmp/catalog_gen.go" && \
+	cmp -s catalog/NOTICE "$$tmp/NOTICE" || \
+	{ echo "catalog-check: catalog/ differs from a fresh generation from $(OPENAPI): run go generate ./catalog"; exit 1; }; \
+	echo "catalog-check: the committed catalogue matches $(OPENAPI)"
 
 ci: tidy nocgo demo doccheck interop fuzz-smoke test
 
