@@ -6,6 +6,7 @@ require (
 	github.com/golang-fips/openssl/v2 v2.0.3
 	github.com/google/go-cmp v0.7.0
 	github.com/tidwall/gjson v1.18.0
+	github.com/tidwall/sjson v1.2.5
 	github.com/valyala/fasthttp v1.74.0
 	go.yaml.in/yaml/v3 v3.0.6
 )
