@@ -1,6 +1,6 @@
 module github.com/wxpay-chain/wxpay
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/golang-fips/openssl/v2 v2.0.3
