@@ -478,6 +478,9 @@ PATH is written in any form the library takes:
 	v3.ecommerce.refunds._refund_id_.applyAbnormalRefund           the dotted form
 	https://api.mch.weixin.qq.com/v3/...                           a full URL
 
+wxpay endpoints WORDS finds an endpoint; wxpay describe METHOD PATH shows
+its parameters and body fields, and a command like this one that calls it.
+
 A name=value argument fills the placeholder {name} of PATH; any other name
 becomes a query parameter. Values are always strings: 1900000109 is sent
 as "1900000109".

@@ -75,7 +75,7 @@ func TestCommandAfterFlags(t *testing.T) {
 		// After "--" nothing is a flag: the command's own flags included.
 		{[]string{"--config", h.config, "--", "download", "--date", date}, []string{`unexpected argument "--date"`, "Try: wxpay download -h"}},
 		{[]string{"--config", h.config, "refund", "v3/x"}, []string{`unknown command or method "refund"`,
-			"get", "post", "put", "patch", "delete", "demo", "emulator", "download", "certificates", "Try: wxpay -h"}},
+			"get", "post", "put", "patch", "delete", "demo", "emulator", "download", "certificates", "endpoints", "describe", "Try: wxpay -h"}},
 	} {
 		r := h.run(t, tc.args...)
 		wantCode(t, r, exitUsage, tc.args...)

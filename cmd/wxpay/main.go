@@ -7,6 +7,8 @@
 //	wxpay emulator [--addr ADDR] [--dir DIR]     a standalone WeChat Pay emulator
 //	wxpay download --date D -o FILE              download and check a bill
 //	wxpay certificates [--dir DIR] [--tofu]      download the platform certificates
+//	wxpay endpoints [WORDS...] [--json]          find APIv3 operations in the catalogue
+//	wxpay describe METHOD PATH                   one operation: fields, and a command to call it
 //
 // Run "wxpay -h" or "wxpay COMMAND -h" for the details.
 package main
@@ -100,6 +102,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DownloadCommand{m: m}).Run(ctx, rest)
 	case "certificates":
 		return (&CertificatesCommand{m: m}).Run(ctx, rest)
+	case "endpoints":
+		return (&EndpointsCommand{m: m}).Run(ctx, rest)
+	case "describe":
+		return (&DescribeCommand{m: m}).Run(ctx, rest)
 	case "help":
 		if i+1 < len(args) {
 			return m.Run(ctx, []string{args[i+1], "-h"})
@@ -111,7 +117,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 }
 
 // commandNames are the commands besides the HTTP methods.
-var commandNames = []string{"demo", "emulator", "download", "certificates", "help"}
+var commandNames = []string{"demo", "emulator", "download", "certificates", "endpoints", "describe", "help"}
 
 // commandIndex returns the index in args of the command (or METHOD): the
 // first argument that is not a flag or a flag's value, "--" ending the
@@ -156,6 +162,7 @@ func globalFlagKinds() (map[string]bool, error) {
 	sets := []*flag.FlagSet{
 		(&CallCommand{}).flagSet(), (&DemoCommand{}).flagSet(), (&EmulatorCommand{}).flagSet(),
 		(&DownloadCommand{}).flagSet(), (&CertificatesCommand{}).flagSet(),
+		(&EndpointsCommand{}).flagSet(), (&DescribeCommand{}).flagSet(),
 	}
 	var err error
 	for _, fs := range sets {
@@ -252,6 +259,8 @@ Usage:
 	wxpay emulator [--addr ADDR] [--dir DIR]
 	wxpay download --date YYYY-MM-DD -o FILE [--fundflow] [--type T] [--gzip]
 	wxpay certificates [--dir DIR] [--tofu]
+	wxpay endpoints [WORDS...] [--json]
+	wxpay describe METHOD PATH
 
 Commands:
 
@@ -260,6 +269,9 @@ Commands:
 	emulator                        serve the WeChat Pay emulator until interrupted
 	download                        download a trade or fund flow bill, checking its digest
 	certificates                    download and decrypt the platform certificates
+	endpoints                       list the APIv3 operations whose name or path has WORDS
+	describe                        an operation's parameters, body, sensitive fields and
+	                                answer, and a wxpay command that calls it
 
 Flags may come before the command too (wxpay --config FILE download ...);
 a command refuses the flags it does not take.
@@ -272,5 +284,5 @@ Exit status: 0 on success, 1 when the call fails (an API error, an answer
 whose signature does not verify, a network problem), 2 for a usage error
 or a configuration problem (nothing was sent).
 
-Try: wxpay demo
+Try: wxpay demo, or wxpay endpoints 退款
 `

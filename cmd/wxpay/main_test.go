@@ -167,6 +167,8 @@ func TestHelp(t *testing.T) {
 		{"-h"}, {"--help"}, {"help"},
 		{"get", "-h"}, {"POST", "--help"}, {"help", "post"}, {"--config", "x.json", "delete", "-h"},
 		{"demo", "-h"}, {"emulator", "--help"},
+		{"endpoints", "-h"}, {"endpoints", "退款", "--help"}, {"describe", "-h"}, {"help", "describe"},
+		{"describe", "post", "v3/refund/domestic/refunds", "-h"},
 	} {
 		r := runMain(t, invocation{}, args...)
 		wantCode(t, r, exitOK, args...)
