@@ -37,9 +37,9 @@ func FuzzEndpoints(f *testing.F) {
 			r.Header.Set("Content-Type", "application/json")
 			r.Header.Set(verifier.HeaderSerial, DefaultPlatformSerial)
 			c := &call{r: r}
-			ep, params, e := match(r)
-			if e != nil {
-				t.Fatalf("match %s: %v", path, e.Message)
+			ep, params, _ := match(r)
+			if ep == nil {
+				t.Fatalf("match %s: no route", path)
 			}
 			c.params = params
 			obj, e := decodeBody(r, []byte(body))
