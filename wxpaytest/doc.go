@@ -12,7 +12,13 @@
 //	defer s.Close()
 //	client, err := s.Client() // a *wxpay.Client that trusts the emulator
 //
-// The emulated endpoints are the refund APIs:
+// The emulator answers every APIv3 operation that package catalog knows
+// but the notification schema (POST v3/webhooks, which WeChat Pay sends
+// rather than answers): 16 with hand-written endpoints that keep state and
+// apply WeChat Pay's business rules, and the other 976 from their schema,
+// statelessly. HandWritten and SchemaDriven list them.
+//
+// The hand-written endpoints are the refund APIs:
 //
 //	POST /v3/refund/domestic/refunds                                  apply for a refund
 //	GET  /v3/refund/domestic/refunds/{out_refund_no}                  query a refund
@@ -29,8 +35,39 @@
 //	POST /v3/merchant/media/upload, /v3/merchant/media/video_upload,
 //	     /v3/marketing/favor/media/image-upload,
 //	     /v3/merchant-service/images/upload                           media uploads (signature over meta)
+//	GET  /v3/merchant-service/images/{media_id}                       an uploaded image (404 for another media_id)
 //	GET  /v3/certificates                                             platform certificates, encrypted with the APIv3 key
 //	POST /secapi/pay/refund, /pay/refundquery                         APIv2 (XML; mutual TLS with StartTLS)
+//
+// They take precedence: a query for a refund the server does not hold is a
+// 404, whatever the schema would answer.
+//
+// Every other operation is answered from the catalogue, behind the same
+// Authorization check and faults:
+//
+//   - the request is checked against the operation (path values, query, JSON
+//     body; for an upload, the meta part the request is signed over, and the
+//     form parts); a failure is a 400 PARAM_ERROR whose detail names the
+//     first problem (a body field as a JSON pointer such as /amount/refund,
+//     a query or path parameter by its name) and whose message lists them
+//     all;
+//   - every sensitive field, of the body or the query, must be an RSA-OAEP
+//     ciphertext under the WeChat Pay key the Wechatpay-Serial header names
+//     (else 400 PARAM_ERROR naming the field, or the header when it is
+//     missing or names no key of the server);
+//   - the answer has the operation's success status (200, 202 or 204, the
+//     last two without a body where the description gives none) and is built
+//     from the example of its response schema: every required field, the
+//     sensitive ones, and the optional ones the description gives an
+//     example for; values of the request are echoed where the answer has a
+//     field of the same name in the same place (a path or query parameter at
+//     the top level, a body field at its path); sensitive answer fields are
+//     encrypted with the merchant's public key, as WeChat Pay does, for the
+//     merchant to decrypt with its private key;
+//   - a download answers a small file of its type (a one-page PDF, a PNG
+//     image, a CSV statement), signed;
+//   - a path the catalogue knows with other methods only is a 405
+//     METHOD_NOT_ALLOWED with an Allow header, any other a 404 NOT_FOUND.
 //
 // Bills are generated on the fly, deterministic and of any size
 // (SetBillSize), so a client can be tested and measured on a large download
@@ -50,11 +87,11 @@
 // `wxpay emulator` serves this emulator on its own, writing its keys and a
 // config file for them.
 //
-// Each validates its body and query as the WeChat Pay documents say
-// (required fields, enumerations, integer amounts, lengths, a sub_mchid
-// that is a merchant id: 8 to 32 digits, in the body or the query, and
-// sub_mch_id likewise in APIv2) and fails the way WeChat Pay does:
-// 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
+// Each hand-written endpoint validates its body and query as the WeChat Pay
+// documents say (required fields, enumerations, integer amounts, lengths, a
+// sub_mchid that is a merchant id: 8 to 32 digits, in the body or the
+// query, and sub_mch_id likewise in APIv2) and fails the way WeChat Pay
+// does: 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
 // RESOURCE_NOT_EXISTS, with a detail naming the field where that helps.
 //
 // A fresh server holds one refund in the ABNORMAL state, FixtureRefundID

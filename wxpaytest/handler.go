@@ -18,8 +18,8 @@ type call struct {
 	json   map[string]any // the decoded body of a POST
 }
 
-// endpoint handles one API. It returns the answer (encoded as JSON, status
-// 200) or an error answer.
+// endpoint handles one API. It returns the answer (encoded as JSON, or a
+// fileAnswer; status 200) or an error answer.
 type endpoint func(s *Server, c *call) (any, *apiError)
 
 // route is one emulated API: its method and path pattern, where "*" stands
@@ -41,12 +41,13 @@ var routes = []route{
 	{http.MethodGet, []string{"v3", "bill", "tradebill"}, (*Server).applyTradeBill},
 	{http.MethodGet, []string{"v3", "bill", "fundflowbill"}, (*Server).applyFundFlowBill},
 	{http.MethodGet, []string{"v3", "certificates"}, (*Server).listCertificates},
+	{http.MethodGet, []string{"v3", "merchant-service", "images", "*"}, (*Server).downloadMedia},
 }
 
-// match finds the route for r. It returns the endpoint and its path
-// parameters, or an error answer: 404 for an unknown path, 405 for a known
-// path with another method.
-func match(r *http.Request) (endpoint, []string, *apiError) {
+// match finds the hand-written route for r. It returns the endpoint and its
+// path parameters, or a nil endpoint and the methods the path takes (none
+// for a path no hand-written route has).
+func match(r *http.Request) (endpoint, []string, []string) {
 	raw := r.URL.EscapedPath()
 	segs := strings.Split(strings.TrimPrefix(raw, "/"), "/")
 	var allowed []string
@@ -78,11 +79,7 @@ func match(r *http.Request) (endpoint, []string, *apiError) {
 		}
 		allowed = append(allowed, rt.method)
 	}
-	if len(allowed) > 0 {
-		return nil, nil, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-			"method "+r.Method+" is not allowed here; use "+strings.Join(allowed, ", "))
-	}
-	return nil, nil, newError(http.StatusNotFound, CodeNotFound, "no such API: "+r.URL.Path)
+	return nil, nil, allowed
 }
 
 // begin starts the exchange for r: it records the request, takes the fault
@@ -118,7 +115,7 @@ func (x *exchange) recoverPanic() {
 }
 
 // serveHTTP runs one request through the emulator: record, fault, route,
-// authenticate, fault, decode, endpoint, answer.
+// authenticate, fault, decode, endpoint (or the operation's schema), answer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
 		w.Header().Set("Connection", "close")
@@ -153,7 +150,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(invalidRequest("request body is larger than 1 MiB"))
 		return
 	}
-	handle, params, e := match(r)
+	t, e := resolve(r)
 	if e != nil {
 		x.fail(e)
 		return
@@ -167,7 +164,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(faultError(x.fault))
 		return
 	}
-	c := &call{r: r, params: params}
+	if t.op != nil { // no hand-written endpoint: answered from the schema, see generic.go
+		s.serveOperation(x, t.op, t.values, body)
+		return
+	}
+	c := &call{r: r, params: t.params}
 	if r.Method == http.MethodPost || len(body) > 0 {
 		obj, e := decodeBody(r, body)
 		if e != nil {
@@ -176,7 +177,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.json = obj
 	}
-	v, e := handle(s, c)
+	v, e := t.handle(s, c)
 	if e != nil {
 		x.fail(e)
 		return

@@ -54,7 +54,7 @@ func testKeys(t testing.TB) {
 
 // newServer starts a server with the shared keys, after letting adjust
 // change its fields, and closes it when the test ends.
-func newServer(t *testing.T, adjust ...func(*Server)) *Server {
+func newServer(t testing.TB, adjust ...func(*Server)) *Server {
 	t.Helper()
 	testKeys(t)
 	s := NewUnstartedServer()

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -32,7 +34,8 @@ var rawRoutes = []rawRoute{
 	{http.MethodPost, "/v3/merchant-service/images/upload", uploadHandler(imageUpload)},
 }
 
-// serveRaw answers r if it is for a raw route, and reports whether it was.
+// serveRaw answers r if it is for a raw route or an upload to a catalogued
+// multipart operation, and reports whether it was.
 // It records the request and applies the injected faults that make sense
 // for it (delay, reset, error answer; the signature faults apply to the
 // JSON answers).
@@ -45,7 +48,7 @@ func (s *Server) serveRaw(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	if rt == nil {
-		return false
+		return s.serveOperationUpload(w, r) // see genericfile.go
 	}
 	x, ok := s.begin(w, r, nil)
 	if !ok {
@@ -53,8 +56,7 @@ func (s *Server) serveRaw(w http.ResponseWriter, r *http.Request) bool {
 	}
 	defer x.recoverPanic()
 	if r.Method != rt.method {
-		x.fail(newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-			"method "+r.Method+" is not allowed here; use "+rt.method))
+		x.fail(methodNotAllowed(r.Method, []string{rt.method}))
 		return true
 	}
 	rt.handle(s, x)
@@ -101,6 +103,21 @@ func (s *Server) Media(id string) (Media, bool) {
 	return m, ok
 }
 
+// downloadMedia is GET /v3/merchant-service/images/{media_id}: the image
+// uploaded under media_id to one of the upload APIs, with the content type
+// it was uploaded with, or a 404 for a media_id the server never answered.
+func (s *Server) downloadMedia(c *call) (any, *apiError) {
+	m, ok := s.Media(c.params[0])
+	if !ok {
+		return nil, newError(http.StatusNotFound, CodeResourceNotExists, "no media with media_id "+c.params[0])
+	}
+	ct := m.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return fileAnswer{contentType: ct, data: m.Data}, nil
+}
+
 // uploadKind describes one upload API: the extensions and size it accepts
 // and whether it answers a media_url rather than a media_id.
 type uploadKind struct {
@@ -120,9 +137,52 @@ var (
 	}
 )
 
-// maxUploadBody bounds the multipart bodies the emulator reads: the largest
-// file accepted and room for the meta part and the framing.
+// maxUploadBody bounds the multipart bodies the emulator reads for the
+// media uploads: the largest file accepted and room for the meta part and
+// the framing.
 const maxUploadBody = 5<<20 + 64<<10
+
+// formPart is one part of a multipart/form-data body.
+type formPart struct {
+	data        []byte
+	contentType string
+}
+
+// readForm reads the multipart/form-data body of x's request, at most max
+// bytes, records it, and returns its parts by form name (a repeated name
+// keeps the last).
+func (s *Server) readForm(x *exchange, max int64) (map[string]formPart, *apiError) {
+	r := x.r
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	s.setRecordBody(x.rec, body)
+	if err != nil {
+		return nil, invalidRequest("request body could not be read")
+	}
+	if int64(len(body)) > max {
+		return nil, invalidRequest("request body is larger than the largest upload accepted")
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, invalidRequest("Content-Type must be multipart/form-data with a boundary, got " + quoteOrEmpty(ct))
+	}
+	parts := map[string]formPart{}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if errors.Is(err, io.EOF) {
+			return parts, nil
+		}
+		if err != nil {
+			return nil, invalidRequest("multipart body is malformed: " + err.Error())
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, invalidRequest("multipart body is malformed: " + err.Error())
+		}
+		parts[p.FormName()] = formPart{data: data, contentType: p.Header.Get("Content-Type")}
+	}
+}
 
 func uploadHandler(k uploadKind) func(s *Server, x *exchange) {
 	return func(s *Server, x *exchange) { s.upload(x, k) }
@@ -133,51 +193,20 @@ func uploadHandler(k uploadKind) func(s *Server, x *exchange) {
 // meta's sha256 must be the SHA-256 of the file part.
 func (s *Server) upload(x *exchange, k uploadKind) {
 	r := x.r
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxUploadBody+1))
-	s.setRecordBody(x.rec, body)
-	if err != nil {
-		x.fail(invalidRequest("request body could not be read"))
+	parts, e := s.readForm(x, maxUploadBody)
+	if e != nil {
+		x.fail(e)
 		return
 	}
-	if len(body) > maxUploadBody {
-		x.fail(invalidRequest("request body is larger than the largest upload accepted"))
-		return
-	}
-	ct := r.Header.Get("Content-Type")
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		x.fail(invalidRequest("Content-Type must be multipart/form-data with a boundary, got " + quoteOrEmpty(ct)))
-		return
-	}
-	var meta, file []byte
-	var partType string
-	haveMeta, haveFile := false, false
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := mr.NextRawPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			x.fail(invalidRequest("multipart body is malformed: " + err.Error()))
-			return
-		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			x.fail(invalidRequest("multipart body is malformed: " + err.Error()))
-			return
-		}
-		switch p.FormName() {
-		case "meta":
-			meta, haveMeta = data, true
-		case "file":
-			file, haveFile = data, true
-			partType = p.Header.Get("Content-Type")
-		default:
-			x.fail(paramError("body", p.FormName(), nil, "is not a part of this upload: want meta and file"))
+	for _, name := range slices.Sorted(maps.Keys(parts)) {
+		if name != "meta" && name != "file" {
+			x.fail(paramError("body", name, nil, "is not a part of this upload: want meta and file"))
 			return
 		}
 	}
+	metaPart, haveMeta := parts["meta"]
+	filePart, haveFile := parts["file"]
+	meta, file, partType := metaPart.data, filePart.data, filePart.contentType
 	if !haveMeta {
 		x.fail(paramError("body", "meta", nil, "is required: the JSON {\"filename\",\"sha256\"} the request is signed over"))
 		return

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/wxpay-chain/wxpay/signer"
@@ -31,6 +32,7 @@ const (
 // apiError is an error answer: status and the JSON body WeChat Pay sends.
 type apiError struct {
 	status  int
+	allow   []string     // the methods a 405 names in its Allow header
 	Code    string       `json:"code"`
 	Message string       `json:"message"`
 	Detail  *errorDetail `json:"detail,omitempty"`
@@ -91,16 +93,45 @@ type exchange struct {
 
 // fail answers with an error.
 func (x *exchange) fail(e *apiError) {
+	if len(e.allow) > 0 {
+		x.w.Header().Set("Allow", strings.Join(e.allow, ", "))
+	}
 	x.reply(e.status, marshal(e))
 }
 
-// ok answers 200 with v as JSON.
+// methodNotAllowed returns a 405 METHOD_NOT_ALLOWED for a path that takes
+// the methods allowed.
+func methodNotAllowed(method string, allowed []string) *apiError {
+	e := newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"method "+method+" is not allowed here; use "+strings.Join(allowed, ", "))
+	e.allow = allowed
+	return e
+}
+
+// ok answers 200 with v as JSON, or with the file v is a fileAnswer.
 func (x *exchange) ok(v any) {
+	if f, isFile := v.(fileAnswer); isFile {
+		x.replyType(http.StatusOK, f.contentType, f.data)
+		return
+	}
 	x.reply(http.StatusOK, marshal(v))
 }
 
-// reply writes a signed JSON answer, applying the response faults.
+// fileAnswer is what an endpoint returns to answer a file instead of JSON.
+type fileAnswer struct {
+	contentType string
+	data        []byte
+}
+
+// reply writes a signed JSON answer, applying the response faults. An
+// empty body is sent without a Content-Type (and a 204 without a
+// Content-Length), signed as the empty string.
 func (x *exchange) reply(status int, body []byte) {
+	x.replyType(status, "application/json; charset=utf-8", body)
+}
+
+// replyType is reply for a body of the content type ctype.
+func (x *exchange) replyType(status int, ctype string, body []byte) {
 	kind := FaultKind(0)
 	if x.fault != nil {
 		kind = x.fault.Kind
@@ -109,12 +140,18 @@ func (x *exchange) reply(status int, body []byte) {
 		body = pad(body, x.fault.Size)
 	}
 	h := x.w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	if len(body) > 0 {
+		h.Set("Content-Type", ctype)
+	}
 	h.Set("Request-ID", x.requestID)
 	if kind != FaultUnsigned {
 		x.sign(h, body, kind)
 	}
 	x.s.finishRecord(x.rec, status)
+	if status == http.StatusNoContent {
+		x.w.WriteHeader(status)
+		return
+	}
 	if kind == FaultTruncateBody {
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		x.w.WriteHeader(status)

@@ -36,7 +36,7 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(c.m.Stdout, emulatorUsage)
+			fmt.Fprint(c.m.Stdout, emulatorUsage())
 			return errHelp
 		}
 		return usagef("emulator", "%v", err)
@@ -198,11 +198,22 @@ func (c *EmulatorCommand) flagSet() *flag.FlagSet {
 	return fs
 }
 
-const emulatorUsage = `Usage: wxpay emulator [--addr ADDR] [--dir DIR]
+// emulatorUsage is the help of wxpay emulator, with the emulator's
+// coverage counted.
+func emulatorUsage() string {
+	return fmt.Sprintf(emulatorUsageFormat, len(wxpaytest.HandWritten()), len(wxpaytest.SchemaDriven()))
+}
+
+const emulatorUsageFormat = `Usage: wxpay emulator [--addr ADDR] [--dir DIR]
 
 Serves the WeChat Pay emulator until interrupted (Ctrl-C, SIGTERM). The
-emulator checks each request's signature, keeps refunds in memory and
-signs its answers, as WeChat Pay does, for the refund APIs:
+emulator checks each request's signature and signs its answers, as WeChat
+Pay does, for every APIv3 operation of the catalogue (package catalog) but
+the notification schema (POST v3/webhooks).
+
+%[1]d operations are hand-written and stateful: they keep refunds, bills and
+uploaded media in memory and apply WeChat Pay's rules (a refund applied for
+is there for the next query; a query for an unknown one is a 404):
 
 	POST v3/refund/domestic/refunds
 	GET  v3/refund/domestic/refunds/{out_refund_no}
@@ -215,9 +226,19 @@ signs its answers, as WeChat Pay does, for the refund APIs:
 and around them the bill APIs (GET v3/bill/tradebill, v3/bill/fundflowbill
 and the download_url they answer), the media uploads (v3/merchant/media/upload,
 v3/merchant/media/video_upload, v3/marketing/favor/media/image-upload,
-v3/merchant-service/images/upload), GET v3/certificates, and the APIv2
-refund (secapi/pay/refund, pay/refundquery). GET /_wxpaytest/requests lists
-the requests received, for tests in any language.
+v3/merchant-service/images/upload; GET v3/merchant-service/images/{media_id}
+gives back what was uploaded) and GET v3/certificates; besides, the APIv2
+refund (secapi/pay/refund, pay/refundquery).
+
+The other %[2]d operations are schema-driven and stateless: the request is
+checked against the catalogue (a failure is 400 PARAM_ERROR naming the
+field), its sensitive fields must be encrypted for the WeChat Pay key named
+by Wechatpay-Serial, and the answer, with the operation's status, is the
+example of its response schema with the request's values echoed and its
+sensitive fields encrypted with the merchant's public key.
+
+GET /_wxpaytest/requests lists the requests received, for tests in any
+language.
 
 The keys are written to DIR: the merchant private key (apiclient_key.pem),
 the WeChat Pay public keys (<serial>.pem) and a config file (wxpay.json)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,5 +179,22 @@ func TestHelp(t *testing.T) {
 		if r.stderr != "" {
 			t.Errorf("wxpay %s: help wrote to stderr: %q", strings.Join(args, " "), r.stderr)
 		}
+	}
+}
+
+func TestEmulatorHelpCounts(t *testing.T) {
+	r := runMain(t, invocation{}, "emulator", "--help")
+	wantCode(t, r, exitOK, "emulator", "--help")
+	hand, schema := len(wxpaytest.HandWritten()), len(wxpaytest.SchemaDriven())
+	for _, want := range []string{
+		fmt.Sprintf("%d operations are hand-written and stateful", hand),
+		fmt.Sprintf("The other %d operations are schema-driven", schema),
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("wxpay emulator --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if hand == 0 || schema == 0 {
+		t.Errorf("counts %d hand-written, %d schema-driven", hand, schema)
 	}
 }
