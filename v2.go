@@ -212,12 +212,7 @@ func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, err
 			return nil, fmt.Errorf("%w: %q is not an APIv2 option: give the request parameters in xml", ErrInvalidOption, k)
 		}
 		msg := fmt.Sprintf("unknown key %q: not a placeholder of %s nor an APIv2 option (%s)", k, ch.String(), strings.Join(v2OptionKeys[:], ", "))
-		for _, o := range v2OptionKeys {
-			if closeTo(k, o) {
-				msg += fmt.Sprintf("; did you mean %q?", o)
-				break
-			}
-		}
+		msg += didYouMean(k, v2OptionKeys[:])
 		return nil, fmt.Errorf("%w: %s", ErrInvalidOption, msg)
 	}
 	if c.v2.secret == "" {
