@@ -160,6 +160,9 @@ func V2Answer(returnCode, returnMsg string) []byte {
 // that cannot be read or decrypted (one message for both), and 500 when fn
 // fails or panics, or the client has no APIv2 key.
 //
+// Each refusal, with its reason (or fn's error), goes to
+// Config.OnNotificationError, if set, as with NotificationHandler.
+//
 // fn gets signed data in n.Fields and, for a refund, the decrypted req_info
 // in n.ReqInfo; never the unsigned elements of a refund notification as
 // data (see V2Notification). fn must be idempotent: WeChat Pay may deliver
@@ -168,7 +171,8 @@ func V2Answer(returnCode, returnMsg string) []byte {
 // before acting on it.
 func (c *Client) V2NotificationHandler(fn func(context.Context, *V2Notification) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		status, msg := c.serveV2Notification(w, r, fn)
+		status, msg, err := c.serveV2Notification(w, r, fn)
+		c.refused(err)
 		body := V2Answer("SUCCESS", "OK")
 		if status != http.StatusOK {
 			body = V2Answer("FAIL", msg)
@@ -180,35 +184,49 @@ func (c *Client) V2NotificationHandler(fn func(context.Context, *V2Notification)
 	})
 }
 
-func (c *Client) serveV2Notification(w http.ResponseWriter, r *http.Request, fn func(context.Context, *V2Notification) error) (int, string) {
+func (c *Client) serveV2Notification(w http.ResponseWriter, r *http.Request, fn func(context.Context, *V2Notification) error) (int, string, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return http.StatusMethodNotAllowed, "method not allowed: want POST"
+		return http.StatusMethodNotAllowed, "method not allowed: want POST", errNotifyMethod(r.Method)
 	}
 	if r.ContentLength > MaxNotificationSize {
-		return http.StatusRequestEntityTooLarge, "notification body too large"
+		return http.StatusRequestEntityTooLarge, "notification body too large", errNotifyTooLarge
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotificationSize))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return http.StatusRequestEntityTooLarge, "notification body too large"
+			return http.StatusRequestEntityTooLarge, "notification body too large", errNotifyTooLarge
 		}
-		return http.StatusBadRequest, "notification body unreadable"
+		return http.StatusBadRequest, "notification body unreadable", fmt.Errorf("%w: body unreadable: %v", ErrMalformedNotification, err)
 	}
 	n, err := c.ParseV2Notification(body)
 	switch {
 	case errors.Is(err, ErrNoAPIv2Secret):
-		return http.StatusInternalServerError, "notification receiver misconfigured"
+		return http.StatusInternalServerError, "notification receiver misconfigured", err
 	case errors.Is(err, ErrBadSignature):
-		return http.StatusUnauthorized, "notification sign not verified"
+		return http.StatusUnauthorized, "notification sign not verified", err
 	case err != nil:
-		return http.StatusBadRequest, "notification not readable"
+		return http.StatusBadRequest, "notification not readable", err
 	}
 	if err := callV2NotificationFunc(r.Context(), n, fn); err != nil {
-		return http.StatusInternalServerError, "notification not processed"
+		return http.StatusInternalServerError, "notification not processed", fmt.Errorf("wxpay: APIv2 notification%s: %w", v2NotificationName(n), err)
 	}
-	return http.StatusOK, "OK"
+	return http.StatusOK, "OK", nil
+}
+
+// v2NotificationName names a notification in an error by the merchant's
+// number for it: " (out_refund_no ...)" for a refund, " (out_trade_no ...)"
+// for a payment, or "" when it has neither.
+func v2NotificationName(n *V2Notification) string {
+	for _, m := range []map[string]string{n.ReqInfo, n.Fields} {
+		for _, k := range [...]string{"out_refund_no", "out_trade_no"} {
+			if v := m[k]; v != "" {
+				return " (" + k + " " + clipTo(v, 64) + ")"
+			}
+		}
+	}
+	return ""
 }
 
 func callV2NotificationFunc(ctx context.Context, n *V2Notification, fn func(context.Context, *V2Notification) error) (err error) {
