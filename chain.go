@@ -49,18 +49,6 @@ import (
 // Any other key is an error: a typo such as "jsno" is not silently ignored.
 type Opts map[string]any
 
-// optionKeys are the keys of Opts that are not placeholders.
-var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file"}
-
-func isOptionKey(k string) bool {
-	for _, o := range optionKeys {
-		if k == o {
-			return true
-		}
-	}
-	return false
-}
-
 // Chain is a request path being built, segment by segment, as in
 // wechatpay-php's $instance->v3->pay->transactions->native or
 // $instance->chain('v3/pay/transactions/native'). A Chain is an immutable

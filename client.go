@@ -181,48 +181,6 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	return c, nil
 }
 
-// newTransport returns the fasthttp client the client sends with: keep-alive
-// connections that are checked before reuse (conn.go), the configured
-// timeouts and response cap, tlsConf, and dial (a TCP dialer if nil).
-func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.DialFunc) *fasthttp.Client {
-	max := cfg.MaxResponseBodySize
-	if max == 0 {
-		max = DefaultMaxResponseBodySize
-	}
-	hc := &fasthttp.Client{
-		Name:                c.userAgent,
-		ReadTimeout:         c.timeout,
-		WriteTimeout:        c.timeout,
-		MaxIdleConnDuration: 30 * time.Second,
-		// fasthttp would resend an idempotent request on a broken
-		// connection with the same Authorization; a resend must be
-		// re-signed, so it is left to wxpay (or a retry policy). The one
-		// exception is a pooled connection found closed before anything
-		// was written on it (errIdleClosed): fasthttp takes the next one,
-		// as many times as the pool can hold connections.
-		MaxIdemponentCallAttempts: fasthttp.DefaultMaxConnsPerHost + 1,
-		RetryIfErr:                retryIdleClosed,
-		MaxConnWaitTimeout:        c.timeout,
-		MaxResponseBodySize:       max,
-		DisablePathNormalizing:    true,
-		TLSConfig:                 tlsConf,
-	}
-	if dial != nil {
-		hc.Dial = keepAliveDial(dial)
-		return hc
-	}
-	// DialTimeout, not Dial: fasthttp then bounds the dial by what is left
-	// of the call instead of the dialer's own 3 s.
-	tcp := &fasthttp.TCPDialer{Concurrency: 1000}
-	hc.DialTimeout = func(addr string, timeout time.Duration) (net.Conn, error) {
-		if timeout <= 0 { // a dial for a request waiting for a connection
-			timeout = c.timeout
-		}
-		return keepAlive(tcp.DialTimeout(addr, timeout))
-	}
-	return hc
-}
-
 // setBase parses and checks the base URL and works out the hosts signed
 // requests may go to.
 func (c *Client) setBase(raw string) error {
@@ -288,20 +246,6 @@ func (c *Client) setBackup(cfg Config, base string) error {
 		c.allowed[h] = true
 	}
 	return nil
-}
-
-// pickOrigin returns where the next attempt goes: the backup while a
-// failover is in force, else the primary.
-func (c *Client) pickOrigin() string {
-	if until := c.failoverUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return c.backup
-	}
-	return c.scheme + "://" + c.host
-}
-
-// failOver sends requests to the backup for the next FailoverFor.
-func (c *Client) failOver() {
-	c.failoverUntil.Store(time.Now().Add(c.failoverFor).UnixNano())
 }
 
 func isLoopback(host string) bool {

@@ -3,8 +3,12 @@ package wxpay
 import (
 	"encoding/json"
 	"net/http"
+	"net/textproto"
+	"strings"
 
 	"github.com/tidwall/gjson"
+	"github.com/valyala/fasthttp"
+	"github.com/wxpay-chain/wxpay/verifier"
 )
 
 // Response is a 2xx answer from WeChat Pay. Its body is the raw JSON exactly
@@ -39,3 +43,96 @@ func (r *Response) Unmarshal(v any) error { return json.Unmarshal(r.Body, v) }
 
 // String returns the body as a string.
 func (r *Response) String() string { return string(r.Body) }
+
+// check turns the fasthttp response into a verified *Response or an error.
+func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs *buffers) (*Response, error) {
+	status := resp.StatusCode()
+	body := append([]byte(nil), resp.Body()...)
+	header := responseHeader(&resp.Header)
+	h := verifier.Headers{
+		Timestamp: header.Get(verifier.HeaderTimestamp),
+		Nonce:     header.Get(verifier.HeaderNonce),
+		Signature: header.Get(verifier.HeaderSignature),
+		Serial:    header.Get(verifier.HeaderSerial),
+	}
+	if status < 200 || status > 299 {
+		e := newAPIError(status, header, body)
+		if h.Present() {
+			e.verifyErr = c.verifier.Verify(h, body, bufs.msg[:0])
+			e.Verified = e.verifyErr == nil
+		}
+		return nil, e
+	}
+	r := &Response{StatusCode: status, Header: header, Body: body}
+	if p.noVerify || unsigned(p.method, p.pathOnly) {
+		return r, nil
+	}
+	if err := c.verifier.Verify(h, body, bufs.msg[:0]); err != nil {
+		return nil, &VerifyError{Method: p.method, Path: redactQuery(target), StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
+	}
+	r.Verified, r.Serial = true, h.Serial
+	return r, nil
+}
+
+// responseHeader copies the headers of resp into an http.Header with a
+// constant number of allocations: one string holds every name and value,
+// and one slice backs every single value.
+func responseHeader(rh *fasthttp.ResponseHeader) http.Header {
+	n, size := 0, 0
+	for k, v := range rh.All() {
+		n++
+		size += len(k) + len(v)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for k, v := range rh.All() {
+		sb.Write(k)
+		sb.Write(v)
+	}
+	all := sb.String()
+	vals := make([]string, n)
+	h := make(http.Header, n)
+	off, i := 0, 0
+	for k, v := range rh.All() {
+		name := textproto.CanonicalMIMEHeaderKey(all[off : off+len(k)])
+		off += len(k)
+		val := all[off : off+len(v)]
+		off += len(v)
+		if prev, ok := h[name]; ok {
+			h[name] = append(prev, val)
+			continue
+		}
+		vals[i] = val
+		h[name] = vals[i : i+1 : i+1]
+		i++
+	}
+	return h
+}
+
+// unsignedDownloads are the GET endpoints whose responses WeChat Pay does
+// not sign; their content is checked by digest instead.
+var unsignedDownloads = []string{
+	"v3/billdownload/file",
+	"v3/transferdownload/",
+	"v3/statements",
+	"v3/global/statements",
+	"v3/new-tax-control-fapiao/download",
+	"v3/merchant-service/images/",
+}
+
+func unsigned(method, path string) bool {
+	if method != http.MethodGet {
+		return false
+	}
+	path, _, _ = strings.Cut(path, "?")
+	for _, p := range unsignedDownloads {
+		if strings.HasSuffix(p, "/") {
+			if strings.HasPrefix(path, p) && len(path) > len(p) {
+				return true
+			}
+		} else if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
