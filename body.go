@@ -1,11 +1,48 @@
 package wxpay
 
+// This file is the body stage of an APIv3 request (do.go): the json and
+// body options. The file option, which also makes the body, is read after
+// the headers (upload.go).
+
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
+	"net/http"
 )
+
+// setBody reads the json and body options, at most one of them, and never
+// for a GET: the json value encoded (or checked, when it is already JSON)
+// and sent as application/json, or the raw body as given.
+func (p *prepared) setBody(opts Opts) error {
+	jv, hasJSON := option(opts, "json")
+	bv, hasBody := option(opts, "body")
+	if hasJSON && hasBody {
+		return fmt.Errorf("%w: give json or body, not both", ErrInvalidOption)
+	}
+	if (hasJSON || hasBody) && p.method == http.MethodGet {
+		return fmt.Errorf("%w: a GET request has no body; put parameters in query", ErrInvalidOption)
+	}
+	if hasJSON {
+		b, err := jsonBody(jv)
+		if err != nil {
+			return err
+		}
+		p.body, p.contentType, p.fromJSON = b, "application/json", true
+	}
+	if hasBody {
+		switch b := bv.(type) {
+		case []byte:
+			p.body = b
+		case string:
+			p.body = []byte(b)
+		default:
+			return fmt.Errorf("%w: body is %T, want []byte or string", ErrInvalidOption, bv)
+		}
+		p.raw = true
+	}
+	return nil
+}
 
 // jsonBody returns the body the json option gives: v encoded, or its bytes
 // when v is already JSON. Every WeChat Pay APIv3 request body is a JSON
@@ -13,7 +50,7 @@ import (
 // and anything that is not an object (null, an array, a string...) are
 // refused: a signed POST of "null" can only fail, or do harm.
 func jsonBody(v any) ([]byte, error) {
-	if rv := reflect.ValueOf(v); nilable(rv.Kind()) && rv.IsNil() {
+	if isTypedNil(v) {
 		return nil, fmt.Errorf("%w: json is a nil %T, want a JSON object (leave json out to send no body)", ErrInvalidOption, v)
 	}
 	var raw []byte

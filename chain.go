@@ -257,11 +257,12 @@ func (ch Chain) Do(ctx context.Context, method string, opts Opts) (*Response, er
 	if ch.tmpl == "" && ch.origin == "" {
 		return nil, fmt.Errorf("%w: empty path", ErrInvalidPath)
 	}
+	// The protocol is chosen here, once (protocol.go).
 	if isV2(ch) {
-		return ch.c.doV2(ctx, method, ch, opts) // APIv2 (XML), see v2.go
+		return ch.c.doV2(ctx, method, ch, opts) // APIv2 (XML): v2.go
 	}
 	if err := checkNotV2Options(ch, opts); err != nil {
 		return nil, err
 	}
-	return ch.c.do(ctx, method, ch, opts)
+	return ch.c.do(ctx, method, ch, opts) // APIv3 (JSON): do.go
 }

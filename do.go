@@ -1,17 +1,29 @@
 package wxpay
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/signer"
 )
+
+// This file runs an APIv3 (JSON) call, the protocol of every chain whose
+// path does not start with v2/ (see protocol.go). do makes the call:
+// prepare builds the request from the options, one stage after another,
+// withRetries (retry.go) makes the attempts, and each attempt signs,
+// sends and checks. The stages, in order, each in its own file:
+//
+//	newPrepared   options.go   the method and the option keys
+//	appendPath    target.go    the path, its placeholders filled
+//	appendQuery   target.go    the query option
+//	setBody       body.go      the json and body options
+//	setHeaders    headers.go   the headers option
+//	setFile       upload.go    the file option: a multipart body
+//	setEncrypted  encrypt.go   the encrypt option
+//	sign          sign.go      the Authorization, afresh for each attempt
+//	send          transport.go the exchange over fasthttp
+//	check         response.go  the signature of the answer, or an *APIError
 
 // prepared is a request ready to be signed and sent.
 type prepared struct {
@@ -25,6 +37,11 @@ type prepared struct {
 	contentType string
 	headers     [][2]string
 	deadline    time.Time // when the call must be over, see callDeadline
+
+	// What the stages note for the stages after them.
+	fromJSON bool   // body is the json option's
+	raw      bool   // body is the body option's
+	serial   string // the Wechatpay-Serial the headers option names
 }
 
 type buffers struct {
@@ -37,151 +54,34 @@ var bufPool = sync.Pool{New: func() any {
 	return &buffers{target: make([]byte, 0, 256), msg: make([]byte, 0, 1024), auth: make([]byte, 0, 512)}
 }}
 
-// prepare checks opts against the chain and builds the request.
+// prepare checks opts against the chain and builds the request, appending
+// its path and query to target. Each stage checks the options it reads and
+// fails before anything is sent.
 func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*prepared, error) {
-	m, ok := normMethod(method)
-	if !ok {
-		return nil, fmt.Errorf("%w: method %q, want GET, POST, PUT, PATCH or DELETE", ErrInvalidOption, method)
+	p, err := newPrepared(method, ch, opts) // options.go
+	if err != nil {
+		return nil, err
 	}
-	p := &prepared{method: m}
-	known := func(k string) bool { return isOptionKey(k) || (ch.origin == "" && hasPlaceholder(ch.tmpl, k)) }
-	for k := range opts {
-		if !known(k) {
-			// name the first unknown key in sorted order, so that the
-			// error is the same from run to run
-			for _, k := range sortedKeys(opts) {
-				if !known(k) {
-					return nil, unknownOption(ch, k)
-				}
-			}
-		}
+	if target, err = c.appendPath(p, ch, opts, target); err != nil { // target.go
+		return nil, err
 	}
-
-	// Path.
-	if ch.origin != "" {
-		if !c.allowed[ch.origin] {
-			return nil, fmt.Errorf("%w: %s: signed requests go only to %s", ErrHostNotAllowed, ch.origin, strings.Join(c.allowedList(), ", "))
-		}
-		p.origin = ch.origin
-		target = append(target, '/')
-		target = append(target, ch.tmpl...)
-		p.pathOnly = ch.tmpl
-	} else {
-		p.origin = c.scheme + "://" + c.host
-		target = append(target, c.basePath...)
-		start := len(target)
-		var err error
-		if target, err = expand(target, ch.tmpl, opts); err != nil {
-			return nil, fmt.Errorf("%w (path %s)", err, ch.tmpl)
-		}
-		p.pathOnly = string(target[start:])
+	if p.target, err = appendQuery(target, opts); err != nil { // target.go
+		return nil, err
 	}
-
-	// Query.
-	if q, ok := opts["query"]; ok && q != nil {
-		vals, err := queryValues(q)
-		if err != nil {
-			return nil, err
-		}
-		if enc := vals.Encode(); enc != "" {
-			if bytes.IndexByte(target, '?') >= 0 {
-				target = append(target, '&')
-			} else {
-				target = append(target, '?')
-			}
-			target = append(target, enc...)
-		}
+	if err := p.setBody(opts); err != nil { // body.go
+		return nil, err
 	}
-	p.target = target
-
-	// Body.
-	jv, hasJSON := opts["json"]
-	bv, hasBody := opts["body"]
-	if hasJSON && jv == nil {
-		hasJSON = false
+	if err := p.setHeaders(opts); err != nil { // headers.go
+		return nil, err
 	}
-	if hasBody && bv == nil {
-		hasBody = false
+	if err := p.setFile(opts); err != nil { // upload.go
+		return nil, err
 	}
-	if hasJSON && hasBody {
-		return nil, fmt.Errorf("%w: give json or body, not both", ErrInvalidOption)
+	if err := c.setEncrypted(p, opts); err != nil { // encrypt.go
+		return nil, err
 	}
-	if (hasJSON || hasBody) && m == http.MethodGet {
-		return nil, fmt.Errorf("%w: a GET request has no body; put parameters in query", ErrInvalidOption)
-	}
-	if hasJSON {
-		b, err := jsonBody(jv)
-		if err != nil {
-			return nil, err
-		}
-		p.body, p.contentType = b, "application/json"
-	}
-	if hasBody {
-		switch b := bv.(type) {
-		case []byte:
-			p.body = b
-		case string:
-			p.body = []byte(b)
-		default:
-			return nil, fmt.Errorf("%w: body is %T, want []byte or string", ErrInvalidOption, bv)
-		}
-	}
-
-	// Headers.
-	var serial string
-	if hv, ok := opts["headers"]; ok && hv != nil {
-		hs, err := headerList(hv)
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range hs {
-			switch http.CanonicalHeaderKey(h[0]) {
-			case "Content-Type":
-				p.contentType = h[1]
-				continue
-			case "Wechatpay-Serial":
-				serial = h[1]
-			}
-			p.headers = append(p.headers, h)
-		}
-	}
-	if hasBody && p.contentType == "" {
-		return nil, fmt.Errorf("%w: a raw body needs its Content-Type in headers", ErrInvalidOption)
-	}
-
-	// Upload: a multipart body is sent, its meta JSON signed (upload.go).
-	if fv, ok := opts["file"]; ok && fv != nil {
-		if hasJSON || hasBody || m != http.MethodPost || p.contentType != "" {
-			return nil, fmt.Errorf("%w: file needs a POST without json, body or a Content-Type header", ErrInvalidOption)
-		}
-		var err error
-		if p.body, p.signBody, p.contentType, err = uploadBody(p.pathOnly, fv); err != nil {
-			return nil, err
-		}
-	}
-
-	// Encryption of sensitive fields (encrypt.go).
-	if ev, ok := opts["encrypt"]; ok && ev != nil {
-		paths, err := encryptPaths(ev)
-		if err != nil {
-			return nil, err
-		}
-		if len(paths) > 0 {
-			if !hasJSON {
-				return nil, fmt.Errorf("%w: encrypt needs a json body", ErrInvalidOption)
-			}
-			used, key, err := c.encryptionKey(serial)
-			if err != nil {
-				return nil, err
-			}
-			if p.body, err = encryptFields(p.body, paths, key); err != nil {
-				return nil, err
-			}
-			if serial == "" {
-				p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
-			}
-		}
-	}
+	// The request is now complete, and nothing is signed yet: a check of
+	// the whole request (against the API's catalogue, say) goes here.
 	return p, nil
 }
 
@@ -209,44 +109,16 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 // attempt signs the prepared request afresh, sends it to origin and checks
 // the answer.
 func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string, bufs *buffers) (*Response, error) {
-	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
-	signed := p.body
-	if p.signBody != nil {
-		signed = p.signBody
-	}
-	auth, err := c.signer.AppendAuthorization(bufs.auth[:0], bufs.msg, p.method, target, signed, c.now().Unix(), string(nonce))
+	auth, err := c.sign(p, target, bufs) // sign.go
 	if err != nil {
-		return nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactQuery(target), err)
+		return nil, err
 	}
-	bufs.auth = auth[:0]
-
-	req := fasthttp.AcquireRequest()
+	req := c.newRequest(p, origin, target, auth) // transport.go
 	resp := fasthttp.AcquireResponse()
-	req.Header.DisableNormalizing()
-	req.SetRequestURI(origin + target)
-	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", accept(p.method, p.pathOnly))
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.SetBytesV("Authorization", auth)
-	for _, h := range p.headers {
-		req.Header.Set(h[0], h[1])
-	}
-	if p.body != nil {
-		req.Header.SetContentType(p.contentType)
-		// A copy: the caller may reuse its buffer as soon as Do returns,
-		// and after a cancellation the transport may still be writing.
-		req.SetBody(p.body)
-	}
-
-	if abandoned, err := c.exchange(ctx, c.hc, req, resp, p.deadline); abandoned {
-		return nil, fmt.Errorf("wxpay: %s %s: %w", p.method, redactQuery(target), err)
-	} else if err != nil {
-		err = keptAliveError(ctx, p.method, origin, target, resp, err)
-		fasthttp.ReleaseRequest(req)
-		fasthttp.ReleaseResponse(resp)
+	if err := c.send(ctx, c.hc, req, resp, p.method, origin, target, p.deadline); err != nil { // transport.go
 		return nil, err
 	}
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	return c.check(p, target, resp, bufs)
+	return c.check(p, target, resp, bufs) // response.go
 }

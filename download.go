@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/signer"
 	"github.com/wxpay-chain/wxpay/verifier"
 )
 
@@ -270,10 +269,9 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		}
 	}
 	target := string(p.target)
-	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
-	auth, err := c.signer.AppendAuthorization(nil, nil, p.method, target, nil, c.now().Unix(), string(nonce))
+	auth, err := c.authorization(nil, nil, p.method, target, nil) // sign.go
 	if err != nil {
-		return nil, nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactQuery(target), err)
+		return nil, nil, err
 	}
 
 	conns := &connSet{idle: c.timeout}

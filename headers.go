@@ -1,5 +1,40 @@
 package wxpay
 
+import (
+	"fmt"
+	"net/http"
+)
+
+// This file is the headers stage of an APIv3 request (do.go): the headers
+// option, and the Accept header the client adds.
+
+// setHeaders reads the headers option (headerList, values.go). Each header
+// is sent as given, but for two: a Content-Type replaces the body's, and a
+// Wechatpay-Serial also names the key the encrypt option encrypts with. A
+// raw body must have its Content-Type here.
+func (p *prepared) setHeaders(opts Opts) error {
+	if hv, ok := option(opts, "headers"); ok {
+		hs, err := headerList(hv)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			switch http.CanonicalHeaderKey(h[0]) {
+			case "Content-Type":
+				p.contentType = h[1]
+				continue
+			case "Wechatpay-Serial":
+				p.serial = h[1]
+			}
+			p.headers = append(p.headers, h)
+		}
+	}
+	if p.raw && p.contentType == "" {
+		return fmt.Errorf("%w: a raw body needs its Content-Type in headers", ErrInvalidOption)
+	}
+	return nil
+}
+
 // The Accept headers of APIv3 requests. A call answered with JSON asks for
 // application/json, as WeChat Pay's API pages say; the files of the unsigned
 // download endpoints (bills, media, e-invoices) come as gzip, octet-stream,

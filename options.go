@@ -7,6 +7,13 @@ import (
 	"strings"
 )
 
+// This file is the first stage of an APIv3 request (do.go): the method and
+// the keys of the options. Each later stage checks the type of the option
+// it reads. The rule for nil is the same for every option: a key given the
+// untyped nil is a key not given (option), while a nil of a type (a nil
+// pointer, map or slice) is a value, refused where it would send nothing
+// meaningful (isTypedNil).
+
 // optionKeys are the keys of Opts that are not placeholders.
 var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file"}
 
@@ -17,6 +24,43 @@ func isOptionKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// newPrepared checks the method and that every key of opts is an option or
+// a placeholder of the chain's path, and starts the request.
+func newPrepared(method string, ch Chain, opts Opts) (*prepared, error) {
+	m, ok := normMethod(method)
+	if !ok {
+		return nil, fmt.Errorf("%w: method %q, want GET, POST, PUT, PATCH or DELETE", ErrInvalidOption, method)
+	}
+	known := func(k string) bool { return isOptionKey(k) || (ch.origin == "" && hasPlaceholder(ch.tmpl, k)) }
+	for k := range opts {
+		if !known(k) {
+			// name the first unknown key in sorted order, so that the
+			// error is the same from run to run
+			for _, k := range sortedKeys(opts) {
+				if !known(k) {
+					return nil, unknownOption(ch, k)
+				}
+			}
+		}
+	}
+	return &prepared{method: m}, nil
+}
+
+// option returns the value of option k and whether it was given: a key
+// given the untyped nil counts as not given, so Opts{"json": nil} sends no
+// body.
+func option(opts Opts, k string) (any, bool) {
+	v, ok := opts[k]
+	return v, ok && v != nil
+}
+
+// isTypedNil reports whether v is a nil of a type that can be nil: a nil
+// pointer, map, slice, interface, func or channel.
+func isTypedNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	return nilable(rv.Kind()) && rv.IsNil()
 }
 
 func normMethod(m string) (string, bool) {

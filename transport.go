@@ -1,5 +1,11 @@
 package wxpay
 
+// This file is the exchange of a request over fasthttp, the stage after
+// signing (do.go), shared by both protocols and the certificate download:
+// the transport the client sends with, one request and its answer within
+// the call's deadline, and the error when no answer came. Retries,
+// failover and the rate limit wrap it in retry.go.
+
 import (
 	"context"
 	"crypto/tls"
@@ -10,6 +16,47 @@ import (
 
 	"github.com/valyala/fasthttp"
 )
+
+// newRequest returns the fasthttp request of one attempt of p to origin,
+// with the Authorization header auth. The caller releases it.
+func (c *Client) newRequest(p *prepared, origin, target string, auth []byte) *fasthttp.Request {
+	req := fasthttp.AcquireRequest()
+	req.Header.DisableNormalizing()
+	req.SetRequestURI(origin + target)
+	req.Header.SetMethod(p.method)
+	req.Header.Set("Accept", accept(p.method, p.pathOnly))
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.SetBytesV("Authorization", auth)
+	for _, h := range p.headers {
+		req.Header.Set(h[0], h[1])
+	}
+	if p.body != nil {
+		req.Header.SetContentType(p.contentType)
+		// A copy: the caller may reuse its buffer as soon as Do returns,
+		// and after a cancellation the transport may still be writing.
+		req.SetBody(p.body)
+	}
+	return req
+}
+
+// send sends req to origin on hc and reads resp, within ctx and before
+// deadline (exchange). On success the caller owns req and resp and must
+// release them; on an error they are released already, or left to the
+// transport after a cancellation. method and target name the request in
+// errors.
+func (c *Client) send(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response, method, origin, target string, deadline time.Time) error {
+	abandoned, err := c.exchange(ctx, hc, req, resp, deadline)
+	switch {
+	case abandoned:
+		return fmt.Errorf("wxpay: %s %s: %w", method, redactQuery(target), err)
+	case err != nil:
+		err = keptAliveError(ctx, method, origin, target, resp, err)
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		return err
+	}
+	return nil
+}
 
 // exchange sends req on hc and reads resp, within ctx and before deadline,
 // the end of the call. When ctx is done first it returns abandoned true

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -96,6 +97,23 @@ var uploadRules = map[string]uploadRule{
 	"v3/merchant/media/video_upload":        {"a video", videoExts, MaxVideoUpload},
 	"v3/marketing/favor/media/image-upload": {"an image", imageExts, MaxImageUpload},
 	"v3/merchant-service/images/upload":     {"an image", imageExts, MaxImageUpload},
+}
+
+// setFile reads the file option, the stage after the headers of an APIv3
+// request (do.go): the body becomes multipart/form-data with the file, and
+// what is signed is its meta JSON. It takes a POST with neither json, body
+// nor a Content-Type header.
+func (p *prepared) setFile(opts Opts) error {
+	fv, ok := option(opts, "file")
+	if !ok {
+		return nil
+	}
+	if p.fromJSON || p.raw || p.method != http.MethodPost || p.contentType != "" {
+		return fmt.Errorf("%w: file needs a POST without json, body or a Content-Type header", ErrInvalidOption)
+	}
+	var err error
+	p.body, p.signBody, p.contentType, err = uploadBody(p.pathOnly, fv)
+	return err
 }
 
 // uploadBody builds the multipart body of the "file" option v for the API

@@ -378,12 +378,7 @@ func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepar
 	}
 	req.SetBodyRaw(p.body)
 
-	if abandoned, err := c.exchange(ctx, hc, req, resp, p.deadline); abandoned {
-		return nil, fmt.Errorf("wxpay: POST %s: %w", p.target, err)
-	} else if err != nil {
-		err = keptAliveError(ctx, http.MethodPost, origin, p.target, resp, err)
-		fasthttp.ReleaseRequest(req)
-		fasthttp.ReleaseResponse(resp)
+	if err := c.send(ctx, hc, req, resp, http.MethodPost, origin, p.target, p.deadline); err != nil { // transport.go
 		return nil, err
 	}
 	defer fasthttp.ReleaseRequest(req)
