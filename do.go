@@ -100,8 +100,8 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	bufs.target = p.target[:0]
 	p.deadline = c.callDeadline(ctx)
 	target := string(p.target)
-	failover := ch.origin == "" && c.backup != ""
-	return c.withRetries(ctx, p.deadline, failover, p.origin, DefaultCheckRetry, func(origin string) (*Response, error) {
+	plan := callPlan{deadline: p.deadline, primary: p.origin, failover: ch.origin == "" && c.backup != "", check: DefaultCheckRetry}
+	return c.withRetries(ctx, plan, func(origin string) (*Response, error) { // retry.go
 		return c.attempt(ctx, p, origin, target, bufs)
 	})
 }

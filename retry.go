@@ -1,5 +1,13 @@
 package wxpay
 
+// This file is the one place where the attempts of a call are made, for
+// APIv3 (do.go), APIv2 (v2.go) and the certificate download alike:
+// withRetries paces each attempt by the rate limit (ratelimit.go), sends it
+// to the primary or, during a failover, the backup, and decides on a retry
+// (CheckRetry: a 429, 500 SYSTEM_ERROR or 503, a lost answer) and the wait
+// before it (Backoff), all within the call's deadline. The exchange of one
+// attempt is in transport.go.
+
 import (
 	"context"
 	"errors"
@@ -182,24 +190,35 @@ func (c *Client) callDeadline(ctx context.Context) time.Time {
 	return d
 }
 
+// callPlan says how withRetries makes the attempts of one call.
+type callPlan struct {
+	deadline time.Time  // the end of the call (callDeadline)
+	primary  string     // scheme://host the attempts go to
+	failover bool       // an attempt may go to the backup instead
+	single   bool       // one attempt, whatever the RetryPolicy says
+	check    CheckRetry // decides on retries when the policy has no CheckRetry
+}
+
 // withRetries makes the attempts of one call: try for each attempt the
-// RetryPolicy allows (one without a policy), paced by the rate limiter,
-// waiting between attempts as the policy's Backoff says but never past
-// deadline, the end of the call. An attempt that failed on a kept-alive
-// connection the server had closed is made again at once when
-// keptAliveFailure allows, and that is not a new attempt. With failover, an
-// attempt goes to the backup while a failover is in force, and a
-// connection-level failure of the primary starts one, unless the primary
+// RetryPolicy allows (one without a policy, or with plan.single), paced by
+// the rate limiter, waiting between attempts as the policy's Backoff says
+// but never past the deadline, the end of the call. An attempt that failed
+// on a kept-alive connection the server had closed is made again at once
+// when keptAliveFailure allows, and that is not a new attempt. With
+// failover, an attempt goes to the backup while a failover is in force, and
+// a connection-level failure of the primary starts one, unless the primary
 // was reachable (a kept-alive connection it closed) or the caller's context
-// ended the attempt. fallback decides on retries when the policy has no
-// CheckRetry.
-func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover bool, primary string, fallback CheckRetry, try func(origin string) (*Response, error)) (*Response, error) {
+// ended the attempt.
+func (c *Client) withRetries(ctx context.Context, plan callPlan, try func(origin string) (*Response, error)) (*Response, error) {
 	max := c.retry.attempts()
+	if plan.single {
+		max = 1
+	}
 	attempt := 1
 	var err error
 	for ; ; attempt++ {
 		if c.limiter != nil {
-			if lerr := c.limiter.waitUntil(ctx, deadline); lerr != nil {
+			if lerr := c.limiter.waitUntil(ctx, plan.deadline); lerr != nil {
 				if attempt == 1 {
 					err = lerr
 				} else {
@@ -208,8 +227,8 @@ func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover b
 				break
 			}
 		}
-		origin := primary
-		if failover {
+		origin := plan.primary
+		if plan.failover {
 			origin = c.pickOrigin()
 		}
 		var resp *Response
@@ -218,29 +237,14 @@ func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover b
 			return resp, nil
 		}
 		var netErr *NetworkError
-		if failover && origin == primary && errors.As(err, &netErr) && !netErr.reused {
+		if plan.failover && origin == plan.primary && errors.As(err, &netErr) && !netErr.reused {
 			c.failOver()
 		}
-		if attempt >= max {
-			break
+		var again bool
+		if attempt < max {
+			again, err = c.again(ctx, plan, attempt, err)
 		}
-		check := fallback
-		if c.retry != nil && c.retry.CheckRetry != nil {
-			check = c.retry.CheckRetry
-		}
-		retry, cerr := check(ctx, attempt, err)
-		if cerr != nil {
-			err = cerr
-			break
-		}
-		if !retry {
-			break
-		}
-		wait := c.retry.wait(attempt, err)
-		if time.Until(deadline) <= wait {
-			break
-		}
-		if !sleep(ctx, wait) || !time.Now().Before(deadline) {
+		if !again {
 			break
 		}
 	}
@@ -248,6 +252,29 @@ func (c *Client) withRetries(ctx context.Context, deadline time.Time, failover b
 		return nil, &RetryError{Attempts: attempt, Err: err}
 	}
 	return nil, err
+}
+
+// again decides, after the failed attempt that returned err, whether
+// another is made: when CheckRetry says so, after the wait Backoff asks
+// for, if it ends before the deadline. It returns err, or the error
+// CheckRetry returned to stop the retries.
+func (c *Client) again(ctx context.Context, plan callPlan, attempt int, err error) (bool, error) {
+	check := plan.check
+	if c.retry != nil && c.retry.CheckRetry != nil {
+		check = c.retry.CheckRetry
+	}
+	retry, cerr := check(ctx, attempt, err)
+	switch {
+	case cerr != nil:
+		return false, cerr
+	case !retry:
+		return false, err
+	}
+	wait := c.retry.wait(attempt, err)
+	if time.Until(plan.deadline) <= wait {
+		return false, err
+	}
+	return sleep(ctx, wait) && time.Now().Before(plan.deadline), err
 }
 
 // tryFresh makes an attempt with try, and makes it once more when it failed

@@ -348,7 +348,8 @@ func (c *Client) doV2(ctx context.Context, method string, ch Chain, opts Opts) (
 	}
 	primary := c.scheme + "://" + c.host
 	p.deadline = c.callDeadline(ctx)
-	return c.withRetries(ctx, p.deadline, c.backup != "", primary, defaultV2CheckRetry, func(origin string) (*Response, error) {
+	plan := callPlan{deadline: p.deadline, primary: primary, failover: c.backup != "", check: defaultV2CheckRetry}
+	return c.withRetries(ctx, plan, func(origin string) (*Response, error) { // retry.go
 		return c.attemptV2(ctx, hc, p, origin)
 	})
 }
