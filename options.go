@@ -1,5 +1,12 @@
 package wxpay
 
+// This file is the first stage of an APIv3 request (do.go): the method and
+// the keys of the options. Each later stage checks the type of the option
+// it reads. The rule for nil is the same for every option: a key given the
+// untyped nil is a key not given (option, values.go), while a nil of a type
+// (a nil pointer, map or slice) is a value, refused where it would send
+// nothing meaningful (isTypedNil).
+
 import (
 	"fmt"
 	"net/http"
@@ -7,16 +14,10 @@ import (
 	"strings"
 )
 
-// This file is the first stage of an APIv3 request (do.go): the method and
-// the keys of the options. Each later stage checks the type of the option
-// it reads. The rule for nil is the same for every option: a key given the
-// untyped nil is a key not given (option), while a nil of a type (a nil
-// pointer, map or slice) is a value, refused where it would send nothing
-// meaningful (isTypedNil).
-
 // optionKeys are the keys of Opts that are not placeholders.
 var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file"}
 
+// isOptionKey reports whether k is one of optionKeys.
 func isOptionKey(k string) bool {
 	for _, o := range optionKeys {
 		if k == o {
@@ -48,14 +49,6 @@ func newPrepared(method string, ch Chain, opts Opts) (*prepared, error) {
 	return &prepared{method: m}, nil
 }
 
-// option returns the value of option k and whether it was given: a key
-// given the untyped nil counts as not given, so Opts{"json": nil} sends no
-// body.
-func option(opts Opts, k string) (any, bool) {
-	v, ok := opts[k]
-	return v, ok && v != nil
-}
-
 // isTypedNil reports whether v is a nil of a type that can be nil: a nil
 // pointer, map, slice, interface, func or channel.
 func isTypedNil(v any) bool {
@@ -63,6 +56,8 @@ func isTypedNil(v any) bool {
 	return nilable(rv.Kind()) && rv.IsNil()
 }
 
+// normMethod returns the method m names, in upper case, and whether it is
+// one an APIv3 call takes.
 func normMethod(m string) (string, bool) {
 	switch strings.ToUpper(m) {
 	case http.MethodGet:
@@ -79,6 +74,8 @@ func normMethod(m string) (string, bool) {
 	return "", false
 }
 
+// unknownOption reports a key of opts that is neither an option nor a
+// placeholder of ch, with both lists and a "did you mean".
 func unknownOption(ch Chain, k string) error {
 	var names []string
 	if ch.origin == "" {

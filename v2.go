@@ -175,8 +175,39 @@ type v2Prepared struct {
 // prepareV2 checks the options of an APIv2 call and builds its signed
 // body.
 func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, error) {
+	if err := checkV2Options(method, ch, opts); err != nil {
+		return nil, err
+	}
+	if c.v2.secret == "" {
+		return nil, ErrNoAPIv2Secret
+	}
+	p := &v2Prepared{}
+	if err := c.setV2Target(p, ch, opts); err != nil {
+		return nil, err
+	}
+	var err error
+	if p.security, err = boolOption(opts, "security"); err != nil {
+		return nil, err
+	}
+	if err := c.setV2Body(p, opts); err != nil {
+		return nil, err
+	}
+	if err := c.checkV2Security(p); err != nil {
+		return nil, err
+	}
+	if hv, ok := option(opts, "headers"); ok {
+		if p.headers, err = headerList(hv); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// checkV2Options checks the method, POST, and that every key of opts is an
+// APIv2 option or a placeholder of the path.
+func checkV2Options(method string, ch Chain, opts Opts) error {
 	if !strings.EqualFold(method, http.MethodPost) {
-		return nil, fmt.Errorf("%w: method %s: APIv2 calls are POST", ErrInvalidOption, method)
+		return fmt.Errorf("%w: method %s: APIv2 calls are POST", ErrInvalidOption, method)
 	}
 	for _, k := range sortedKeys(opts) {
 		if isV2OptionKey(k) || hasPlaceholder(ch.tmpl, k) {
@@ -184,44 +215,51 @@ func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, err
 		}
 		switch k {
 		case "json", "body", "query", "encrypt":
-			return nil, fmt.Errorf("%w: %q is not an APIv2 option: give the request parameters in xml", ErrInvalidOption, k)
+			return fmt.Errorf("%w: %q is not an APIv2 option: give the request parameters in xml", ErrInvalidOption, k)
 		}
 		msg := fmt.Sprintf("unknown key %q: not a placeholder of %s nor an APIv2 option (%s)", k, ch.String(), strings.Join(v2OptionKeys[:], ", "))
 		msg += didYouMean(k, v2OptionKeys[:])
-		return nil, fmt.Errorf("%w: %s", ErrInvalidOption, msg)
+		return fmt.Errorf("%w: %s", ErrInvalidOption, msg)
 	}
-	if c.v2.secret == "" {
-		return nil, ErrNoAPIv2Secret
-	}
-	p := &v2Prepared{}
+	return nil
+}
+
+// setV2Target sets the path of an APIv2 call: the chain's path without
+// v2/, below the base URL, its placeholders filled from opts, with no
+// query.
+func (c *Client) setV2Target(p *v2Prepared, ch Chain, opts Opts) error {
 	rel := strings.TrimPrefix(ch.tmpl[2:], "/")
 	if rel == "" {
-		return nil, fmt.Errorf("%w: %s names no APIv2 endpoint", ErrInvalidPath, ch.tmpl)
+		return fmt.Errorf("%w: %s names no APIv2 endpoint", ErrInvalidPath, ch.tmpl)
 	}
 	target := append(make([]byte, 0, len(c.basePath)+len(rel)+16), c.basePath...)
 	start := len(target)
 	target, err := expand(target, rel, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w (path %s)", err, ch.tmpl)
+		return fmt.Errorf("%w (path %s)", err, ch.tmpl)
 	}
 	if strings.IndexByte(string(target[start:]), '?') >= 0 {
-		return nil, fmt.Errorf("%w: an APIv2 path has no query", ErrInvalidPath)
+		return fmt.Errorf("%w: an APIv2 path has no query", ErrInvalidPath)
 	}
 	p.target, p.pathOnly = string(target), string(target[start:])
+	return nil
+}
 
-	if p.security, err = boolOption(opts, "security"); err != nil {
-		return nil, err
-	}
+// setV2Body makes the signed XML body of an APIv2 call from the xml
+// option: the client's merchant id checked, a nonce_str added (unless
+// nonceless), and the sign made with the APIv2 key, by MD5 or by the
+// HMAC-SHA256 its sign_type asks for.
+func (c *Client) setV2Body(p *v2Prepared, opts Opts) error {
 	nonceless, err := boolOption(opts, "nonceless")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	params, err := v2Params(opts["xml"])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.checkV2MchID(params); err != nil {
-		return nil, err
+		return err
 	}
 	if !nonceless && params["nonce_str"] == "" {
 		params["nonce_str"] = signer.Nonce()
@@ -230,35 +268,37 @@ func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, err
 	switch p.signType {
 	case "", v2xml.MD5, v2xml.HMACSHA256:
 	default:
-		return nil, fmt.Errorf("%w: xml sign_type %q: want MD5 (the default) or HMAC-SHA256", ErrInvalidOption, clipTo(p.signType, 20))
+		return fmt.Errorf("%w: xml sign_type %q: want MD5 (the default) or HMAC-SHA256", ErrInvalidOption, clipTo(p.signType, 20))
 	}
 	delete(params, "sign")
 	sign, err := v2xml.Sign(params, p.signType, c.v2.secret)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOption, err)
+		return fmt.Errorf("%w: %v", ErrInvalidOption, err)
 	}
 	params["sign"] = sign
 	if p.body, err = v2xml.Encode(params); err != nil {
-		return nil, fmt.Errorf("%w: xml: %v", ErrInvalidOption, err)
+		return fmt.Errorf("%w: xml: %v", ErrInvalidOption, err)
 	}
+	return nil
+}
 
+// checkV2Security requires the security option for the paths that need
+// the merchant's TLS client certificate, and the certificate and https for
+// the option.
+func (c *Client) checkV2Security(p *v2Prepared) error {
 	if v2NeedsCert(p.pathOnly) && !p.security {
-		return nil, fmt.Errorf("%w: %s needs the merchant's TLS client certificate: add \"security\": true", ErrInvalidOption, p.pathOnly)
+		return fmt.Errorf("%w: %s needs the merchant's TLS client certificate: add \"security\": true", ErrInvalidOption, p.pathOnly)
 	}
-	if p.security {
-		if c.v2.sec == nil {
-			return nil, fmt.Errorf("%w: the security option needs Config.TLSCertificate (the merchant API certificate and its key)", ErrInvalidConfig)
-		}
-		if c.scheme != "https" {
-			return nil, fmt.Errorf("%w: the security option needs an https BaseURL: the client certificate is presented in the TLS handshake", ErrInvalidConfig)
-		}
+	if !p.security {
+		return nil
 	}
-	if hv, ok := opts["headers"]; ok && hv != nil {
-		if p.headers, err = headerList(hv); err != nil {
-			return nil, err
-		}
+	if c.v2.sec == nil {
+		return fmt.Errorf("%w: the security option needs Config.TLSCertificate (the merchant API certificate and its key)", ErrInvalidConfig)
 	}
-	return p, nil
+	if c.scheme != "https" {
+		return fmt.Errorf("%w: the security option needs an https BaseURL: the client certificate is presented in the TLS handshake", ErrInvalidConfig)
+	}
+	return nil
 }
 
 func isV2OptionKey(k string) bool {

@@ -167,3 +167,11 @@ func validToken(s string) bool {
 	}
 	return true
 }
+
+// option returns the value of option k and whether it was given: a key
+// given the untyped nil counts as not given, so Opts{"json": nil} sends no
+// body.
+func option(opts Opts, k string) (any, bool) {
+	v, ok := opts[k]
+	return v, ok && v != nil
+}
