@@ -1,15 +1,7 @@
 package wxpay
 
-import (
-	"context"
-	"sync"
-	"time"
-
-	"github.com/valyala/fasthttp"
-)
-
-// This file runs an APIv3 (JSON) call, the protocol of every chain whose
-// path does not start with v2/ (see protocol.go). do makes the call:
+// This file runs an APIv3 (JSON) call, which Chain.Do hands here (which
+// calls those are: protocol.go). do makes the call:
 // prepare builds the request from the options, one stage after another,
 // withRetries (retry.go) makes the attempts, and each attempt signs,
 // sends and checks. The stages, in order, each in its own file:
@@ -24,6 +16,14 @@ import (
 //	sign          sign.go      the Authorization, afresh for each attempt
 //	send          transport.go the exchange over fasthttp
 //	check         response.go  the signature of the answer, or an *APIError
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
 
 // prepared is a request ready to be signed and sent.
 type prepared struct {

@@ -1,5 +1,9 @@
 package wxpay
 
+// This file is the encrypt option of an APIv3 request, the stage after the
+// body, headers and file (do.go), and the key choice behind it, which
+// Client.Encrypt shares.
+
 import (
 	"crypto/rsa"
 	"errors"

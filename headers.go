@@ -1,12 +1,12 @@
 package wxpay
 
+// This file is the headers stage of an APIv3 request (do.go): the headers
+// option, and the Accept header the client adds.
+
 import (
 	"fmt"
 	"net/http"
 )
-
-// This file is the headers stage of an APIv3 request (do.go): the headers
-// option, and the Accept header the client adds.
 
 // setHeaders reads the headers option (headerList, values.go). Each header
 // is sent as given, but for two: a Content-Type replaces the body's, and a

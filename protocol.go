@@ -1,7 +1,5 @@
 package wxpay
 
-import "fmt"
-
 // A call on a chain is made in one of two protocols, which Chain.Do chooses
 // once, from the chain's path, and hands the call to:
 //
@@ -15,6 +13,8 @@ import "fmt"
 // This file, which knows both, adds one rule: an option that only APIv2
 // takes, given to an APIv3 call, is named as an APIv2 option rather than as
 // an unknown key.
+
+import "fmt"
 
 // isV2 reports whether the chain is an APIv2 path: v2, or v2/... (any
 // case).

@@ -1,5 +1,10 @@
 package wxpay
 
+// This file is the last stage of an APIv3 call (do.go): check verifies
+// WeChat Pay's signature on a 2xx answer (but for the download endpoints
+// it does not sign) and turns any other status into an *APIError; and
+// Response, what a call returns.
+
 import (
 	"encoding/json"
 	"net/http"

@@ -1,5 +1,9 @@
 package wxpay
 
+// This file is the file option of an APIv3 request, the stage after the
+// headers (do.go): File, the upload APIs' rules, and the multipart body
+// whose meta JSON is signed.
+
 import (
 	"bytes"
 	"crypto/rand"
