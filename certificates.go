@@ -226,13 +226,7 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 	if err != nil {
 		return nil, h, err
 	}
-	h = verifier.Headers{
-		Timestamp: resp.Header.Get(verifier.HeaderTimestamp),
-		Nonce:     resp.Header.Get(verifier.HeaderNonce),
-		Signature: resp.Header.Get(verifier.HeaderSignature),
-		Serial:    resp.Header.Get(verifier.HeaderSerial),
-	}
-	return resp, h, nil
+	return resp, signatureHeaders(resp.Header), nil
 }
 
 // DefaultCertificateRefreshInterval is how often a CertificateRefresher

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/verifier"
 )
 
 // ErrDigestMismatch is returned (wrapped) when a downloaded file does not
@@ -308,18 +307,7 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		for k, v := range resp.Header.All() {
 			header.Add(string(k), string(v))
 		}
-		e := newAPIError(status, header, body)
-		vh := verifier.Headers{
-			Timestamp: header.Get(verifier.HeaderTimestamp),
-			Nonce:     header.Get(verifier.HeaderNonce),
-			Signature: header.Get(verifier.HeaderSignature),
-			Serial:    header.Get(verifier.HeaderSerial),
-		}
-		if vh.Present() {
-			e.verifyErr = c.verifier.Verify(vh, body, nil)
-			e.Verified = e.verifyErr == nil
-		}
-		return nil, nil, e
+		return nil, nil, c.apiError(status, header, signatureHeaders(header), body, nil) // response.go
 	}
 	return resp.BodyStream(), finish, nil
 }

@@ -54,19 +54,9 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 	status := resp.StatusCode()
 	body := append([]byte(nil), resp.Body()...)
 	header := responseHeader(&resp.Header)
-	h := verifier.Headers{
-		Timestamp: header.Get(verifier.HeaderTimestamp),
-		Nonce:     header.Get(verifier.HeaderNonce),
-		Signature: header.Get(verifier.HeaderSignature),
-		Serial:    header.Get(verifier.HeaderSerial),
-	}
+	h := signatureHeaders(header)
 	if status < 200 || status > 299 {
-		e := newAPIError(status, header, body)
-		if h.Present() {
-			e.verifyErr = c.verifier.Verify(h, body, bufs.msg[:0])
-			e.Verified = e.verifyErr == nil
-		}
-		return nil, e
+		return nil, c.apiError(status, header, h, body, bufs.msg[:0])
 	}
 	r := &Response{StatusCode: status, Header: header, Body: body}
 	if p.noVerify || unsigned(p.method, p.pathOnly) {
@@ -77,6 +67,30 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 	}
 	r.Verified, r.Serial = true, h.Serial
 	return r, nil
+}
+
+// signatureHeaders returns the Wechatpay-* headers an answer's (or a
+// notification's) signature is checked with.
+func signatureHeaders(h http.Header) verifier.Headers {
+	return verifier.Headers{
+		Timestamp: h.Get(verifier.HeaderTimestamp),
+		Nonce:     h.Get(verifier.HeaderNonce),
+		Signature: h.Get(verifier.HeaderSignature),
+		Serial:    h.Get(verifier.HeaderSerial),
+	}
+}
+
+// apiError returns the *APIError of an answer with a status other than
+// 2xx. When it carries signature headers sig, they are checked, with msg
+// as room for the signed message: an error answer is trusted only if they
+// verify (APIError.Verified).
+func (c *Client) apiError(status int, header http.Header, sig verifier.Headers, body, msg []byte) *APIError {
+	e := newAPIError(status, header, body)
+	if sig.Present() {
+		e.verifyErr = c.verifier.Verify(sig, body, msg)
+		e.Verified = e.verifyErr == nil
+	}
+	return e
 }
 
 // responseHeader copies the headers of resp into an http.Header with a
