@@ -1,9 +1,13 @@
 package wxpay
 
 // This file holds the APIv2 (XML) request: chains whose path starts with v2/
-// are sent here by Chain.Do. Their answers are checked in v2response.go, and
-// APIv2 notifications are read in v2notify.go. The XML encoding, signing and
-// req_info decryption live in the v2xml package.
+// are sent here by Chain.Do (protocol.go). doV2 makes the call: prepareV2
+// checks the options and builds the signed body (checkV2Options,
+// setV2Target, setV2Body, checkV2Security), withRetries (retry.go) makes
+// the attempts, and each attempt is sent (send, transport.go) and its answer
+// checked, sign included (checkV2, v2response.go). APIv2 notifications are
+// read in v2notify.go. The XML encoding, signing and req_info decryption
+// live in the v2xml package.
 
 import (
 	"context"
@@ -108,36 +112,6 @@ var v2CertExempt = []string{
 	"mmpaymkttransfers/querycouponsinfo",
 }
 
-// v2Unsigned are the APIv2 paths whose answers WeChat Pay does not sign:
-// the bill downloads (their success answer is the bill itself, text or
-// gzip) and the red packet, transfer, risk and sandbox-key endpoints, whose
-// documented answers carry no sign. Answers from them are returned with
-// Verified false. Other endpoints must sign every return_code SUCCESS
-// answer.
-var v2Unsigned = []string{
-	"pay/downloadbill",
-	"pay/downloadfundflow",
-	"pay/batchquerycomment",
-	"mmpaymkttransfers/sendredpack",
-	"mmpaymkttransfers/sendgroupredpack",
-	"mmpaymkttransfers/sendminiprogramhb",
-	"mmpaymkttransfers/gethbinfo",
-	"mmpaymkttransfers/promotion/transfers",
-	"mmpaymkttransfers/gettransferinfo",
-	"mmpaymkttransfers/promotion/paywwsptrans2pocket",
-	"mmpaymkttransfers/promotion/querywwsptrans2pocket",
-	"mmpaysptrans/pay_bank",
-	"mmpaysptrans/query_bank",
-	"risk/getpublickey",
-	"risk/getviolation",
-	"mchrisk/querymchrisk",
-	"mchrisk/setmchriskcallback",
-	"mchrisk/syncmchriskresult",
-	"secapi/mch/submchmanage",
-	"sandboxnew/pay/getsignkey",
-	"payitil/report",
-}
-
 func v2NeedsCert(path string) bool {
 	for _, p := range v2CertExempt {
 		if path == p {
@@ -146,15 +120,6 @@ func v2NeedsCert(path string) bool {
 	}
 	for _, p := range v2CertPrefixes {
 		if strings.HasPrefix(path, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func v2IsUnsigned(path string) bool {
-	for _, p := range v2Unsigned {
-		if path == p {
 			return true
 		}
 	}

@@ -161,3 +161,42 @@ func (r *Response) XML() map[string]string {
 	}
 	return m
 }
+
+// v2Unsigned are the APIv2 paths whose answers WeChat Pay does not sign:
+// the bill downloads (their success answer is the bill itself, text or
+// gzip) and the red packet, transfer, risk and sandbox-key endpoints, whose
+// documented answers carry no sign. Answers from them are returned with
+// Verified false. Other endpoints must sign every return_code SUCCESS
+// answer.
+var v2Unsigned = []string{
+	"pay/downloadbill",
+	"pay/downloadfundflow",
+	"pay/batchquerycomment",
+	"mmpaymkttransfers/sendredpack",
+	"mmpaymkttransfers/sendgroupredpack",
+	"mmpaymkttransfers/sendminiprogramhb",
+	"mmpaymkttransfers/gethbinfo",
+	"mmpaymkttransfers/promotion/transfers",
+	"mmpaymkttransfers/gettransferinfo",
+	"mmpaymkttransfers/promotion/paywwsptrans2pocket",
+	"mmpaymkttransfers/promotion/querywwsptrans2pocket",
+	"mmpaysptrans/pay_bank",
+	"mmpaysptrans/query_bank",
+	"risk/getpublickey",
+	"risk/getviolation",
+	"mchrisk/querymchrisk",
+	"mchrisk/setmchriskcallback",
+	"mchrisk/syncmchriskresult",
+	"secapi/mch/submchmanage",
+	"sandboxnew/pay/getsignkey",
+	"payitil/report",
+}
+
+func v2IsUnsigned(path string) bool {
+	for _, p := range v2Unsigned {
+		if path == p {
+			return true
+		}
+	}
+	return false
+}
