@@ -28,6 +28,8 @@ import (
 // prepared is a request ready to be signed and sent.
 type prepared struct {
 	noVerify    bool // 2xx answers are left to the caller to verify (a TOFU certificate download)
+	fromJSON    bool // body is the json option's (body.go)
+	raw         bool // body is the body option's (body.go)
 	method      string
 	origin      string // scheme://host
 	target      []byte // path and query as sent and signed
@@ -37,11 +39,6 @@ type prepared struct {
 	contentType string
 	headers     [][2]string
 	deadline    time.Time // when the call must be over, see callDeadline
-
-	// What the stages note for the stages after them.
-	fromJSON bool   // body is the json option's
-	raw      bool   // body is the body option's
-	serial   string // the Wechatpay-Serial the headers option names
 }
 
 type buffers struct {

@@ -38,14 +38,15 @@ func (c *Client) setEncrypted(p *prepared, opts Opts) error {
 	if !p.fromJSON {
 		return fmt.Errorf("%w: encrypt needs a json body", ErrInvalidOption)
 	}
-	used, key, err := c.encryptionKey(p.serial)
+	serial := p.headerSerial() // headers.go
+	used, key, err := c.encryptionKey(serial)
 	if err != nil {
 		return err
 	}
 	if p.body, err = encryptFields(p.body, paths, key); err != nil {
 		return err
 	}
-	if p.serial == "" {
+	if serial == "" {
 		p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
 	}
 	return nil

@@ -9,9 +9,9 @@ import (
 )
 
 // setHeaders reads the headers option (headerList, values.go). Each header
-// is sent as given, but for two: a Content-Type replaces the body's, and a
-// Wechatpay-Serial also names the key the encrypt option encrypts with. A
-// raw body must have its Content-Type here.
+// is sent as given, but a Content-Type replaces the body's; a
+// Wechatpay-Serial also names the key the encrypt option encrypts with
+// (headerSerial). A raw body must have its Content-Type here.
 func (p *prepared) setHeaders(opts Opts) error {
 	if hv, ok := option(opts, "headers"); ok {
 		hs, err := headerList(hv)
@@ -19,12 +19,9 @@ func (p *prepared) setHeaders(opts Opts) error {
 			return err
 		}
 		for _, h := range hs {
-			switch http.CanonicalHeaderKey(h[0]) {
-			case "Content-Type":
+			if http.CanonicalHeaderKey(h[0]) == "Content-Type" {
 				p.contentType = h[1]
 				continue
-			case "Wechatpay-Serial":
-				p.serial = h[1]
 			}
 			p.headers = append(p.headers, h)
 		}
@@ -51,4 +48,16 @@ func accept(method, path string) string {
 		return acceptFile
 	}
 	return acceptJSON
+}
+
+// headerSerial returns the Wechatpay-Serial the headers option gave (the
+// last one, if several), "" if none.
+func (p *prepared) headerSerial() string {
+	serial := ""
+	for _, h := range p.headers {
+		if http.CanonicalHeaderKey(h[0]) == "Wechatpay-Serial" {
+			serial = h[1]
+		}
+	}
+	return serial
 }
