@@ -17,8 +17,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// newRequest returns the fasthttp request of one attempt of p to origin,
-// with the Authorization header auth. The caller releases it.
+// newRequest returns the fasthttp request of one attempt of the APIv3
+// request p to origin, with the Authorization header auth. The caller
+// releases it.
 func (c *Client) newRequest(p *prepared, origin, target string, auth []byte) *fasthttp.Request {
 	req := fasthttp.AcquireRequest()
 	req.Header.DisableNormalizing()
