@@ -216,26 +216,17 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 	bufs.target = p.target[:0]
 	p.noVerify = true
 	p.deadline = c.callDeadline(ctx)
-	if c.limiter != nil {
-		if err := c.limiter.waitUntil(ctx, p.deadline); err != nil {
-			return nil, h, err
-		}
-	}
 	target := string(p.target)
-	resp, err := tryFresh(func(origin string) (*Response, error) {
+	// One attempt to the primary, paced by the rate limit: no retry and no
+	// failover.
+	plan := callPlan{deadline: p.deadline, primary: p.origin, single: true}
+	resp, err := c.withRetries(ctx, plan, func(origin string) (*Response, error) { // retry.go
 		return c.attempt(ctx, p, origin, target, bufs)
-	}, p.origin)
+	})
 	if err != nil {
 		return nil, h, err
 	}
-	resp.Attempts = 1
-	h = verifier.Headers{
-		Timestamp: resp.Header.Get(verifier.HeaderTimestamp),
-		Nonce:     resp.Header.Get(verifier.HeaderNonce),
-		Signature: resp.Header.Get(verifier.HeaderSignature),
-		Serial:    resp.Header.Get(verifier.HeaderSerial),
-	}
-	return resp, h, nil
+	return resp, signatureHeaders(resp.Header), nil
 }
 
 // DefaultCertificateRefreshInterval is how often a CertificateRefresher

@@ -49,18 +49,6 @@ import (
 // Any other key is an error: a typo such as "jsno" is not silently ignored.
 type Opts map[string]any
 
-// optionKeys are the keys of Opts that are not placeholders.
-var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file"}
-
-func isOptionKey(k string) bool {
-	for _, o := range optionKeys {
-		if k == o {
-			return true
-		}
-	}
-	return false
-}
-
 // Chain is a request path being built, segment by segment, as in
 // wechatpay-php's $instance->v3->pay->transactions->native or
 // $instance->chain('v3/pay/transactions/native'). A Chain is an immutable
@@ -269,11 +257,12 @@ func (ch Chain) Do(ctx context.Context, method string, opts Opts) (*Response, er
 	if ch.tmpl == "" && ch.origin == "" {
 		return nil, fmt.Errorf("%w: empty path", ErrInvalidPath)
 	}
+	// The protocol is chosen here, once (protocol.go).
 	if isV2(ch) {
-		return ch.c.doV2(ctx, method, ch, opts) // APIv2 (XML), see v2.go
+		return ch.c.doV2(ctx, method, ch, opts) // APIv2 (XML): v2.go
 	}
 	if err := checkNotV2Options(ch, opts); err != nil {
 		return nil, err
 	}
-	return ch.c.do(ctx, method, ch, opts)
+	return ch.c.do(ctx, method, ch, opts) // APIv3 (JSON): do.go
 }

@@ -73,154 +73,158 @@ func BootstrapCertificates(ctx context.Context, cfg Config) (certs []Certificate
 }
 
 func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
+	c := &Client{now: time.Now, onNotificationError: cfg.OnNotificationError}
+	// Each step checks its fields of cfg; the first problem is the error.
+	err := c.setSigner(cfg)
+	if err == nil {
+		err = c.setVerifier(cfg, allowNoCerts)
 	}
+	if err == nil {
+		err = c.setLimits(cfg)
+	}
+	if err == nil {
+		err = c.setEndpoints(cfg)
+	}
+	if err == nil {
+		err = c.setReliability(cfg)
+	}
+	if err == nil {
+		err = c.setTransport(cfg)
+	}
+	if err == nil {
+		err = c.setupV2(cfg) // v2.go
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	return c, nil
+}
+
+// setSigner checks the merchant's id, certificate serial and private key,
+// and makes the signer.
+func (c *Client) setSigner(cfg Config) error {
 	if cfg.MchID == "" {
-		return nil, bad("MchID is empty")
+		return errors.New("MchID is empty")
 	}
-	for _, c := range cfg.MchID {
-		if c < '0' || c > '9' {
-			return nil, bad("MchID %q: want the digits of a merchant id", cfg.MchID)
+	for _, r := range cfg.MchID {
+		if r < '0' || r > '9' {
+			return fmt.Errorf("MchID %q: want the digits of a merchant id", cfg.MchID)
 		}
 	}
 	if cfg.Serial == "" {
-		return nil, bad("Serial (the merchant API certificate serial) is empty")
+		return errors.New("Serial (the merchant API certificate serial) is empty")
 	}
 	if cfg.PrivateKey == nil {
-		return nil, bad("PrivateKey is nil")
+		return errors.New("PrivateKey is nil")
 	}
 	s, err := signer.New(cfg.MchID, cfg.Serial, cfg.PrivateKey)
 	if err != nil {
-		return nil, bad("%v", err)
+		return err
 	}
+	c.mchID, c.signer = cfg.MchID, s
+	if k, ok := cfg.PrivateKey.(*rsa.PrivateKey); ok {
+		c.merchant = k
+	}
+	return nil
+}
+
+// setVerifier checks the WeChat Pay keys, which a certificate bootstrap
+// may go without, and the APIv3 key.
+func (c *Client) setVerifier(cfg Config, allowNoCerts bool) error {
 	if len(cfg.Certs) == 0 && !allowNoCerts {
-		return nil, bad("Certs is empty: give at least one WeChat Pay public key or platform certificate, by its id or serial")
+		return errors.New("Certs is empty: give at least one WeChat Pay public key or platform certificate, by its id or serial")
 	}
 	if _, ok := cfg.Certs[cfg.Serial]; ok {
-		return nil, bad("Serial %s is also in Certs: the merchant certificate serial is not a WeChat Pay key", cfg.Serial)
+		return fmt.Errorf("Serial %s is also in Certs: the merchant certificate serial is not a WeChat Pay key", cfg.Serial)
 	}
-	merchantPub := s.Public()
+	merchantPub := c.signer.Public()
 	for serial, k := range cfg.Certs {
 		if k != nil && k.N != nil && k.Equal(merchantPub) { // verifier.New refuses the rest
-			return nil, bad("Certs[%s] is the merchant's own public key, not a WeChat Pay key", serial)
+			return fmt.Errorf("Certs[%s] is the merchant's own public key, not a WeChat Pay key", serial)
 		}
 	}
 	v, err := verifier.New(cfg.Certs)
 	if err != nil {
-		return nil, bad("Certs: %v", err)
+		return fmt.Errorf("Certs: %v", err)
 	}
+	c.verifier = v
 	if cfg.APIv3Key != "" && len(cfg.APIv3Key) != 32 {
-		return nil, bad("APIv3Key is %d bytes, want 32", len(cfg.APIv3Key))
+		return fmt.Errorf("APIv3Key is %d bytes, want 32", len(cfg.APIv3Key))
 	}
-	if cfg.Timeout < 0 {
-		return nil, bad("Timeout %v is negative", cfg.Timeout)
-	}
-	if cfg.MaxResponseBodySize < 0 {
-		return nil, bad("MaxResponseBodySize %d is negative", cfg.MaxResponseBodySize)
-	}
-	c := &Client{
-		mchID:     cfg.MchID,
-		signer:    s,
-		verifier:  v,
-		timeout:   cfg.Timeout,
-		userAgent: cfg.UserAgent,
-		now:       time.Now,
-	}
-	if k, ok := cfg.PrivateKey.(*rsa.PrivateKey); ok {
-		c.merchant = k
-	}
-	c.onNotificationError = cfg.OnNotificationError
 	if cfg.APIv3Key != "" {
 		c.apiv3Key = []byte(cfg.APIv3Key)
 	}
+	return nil
+}
+
+// setLimits checks the timeout and the response size cap, and sets the
+// timeout and User-Agent, or their defaults.
+func (c *Client) setLimits(cfg Config) error {
+	if cfg.Timeout < 0 {
+		return fmt.Errorf("Timeout %v is negative", cfg.Timeout)
+	}
+	if cfg.MaxResponseBodySize < 0 {
+		return fmt.Errorf("MaxResponseBodySize %d is negative", cfg.MaxResponseBodySize)
+	}
+	c.timeout, c.userAgent = cfg.Timeout, cfg.UserAgent
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
+	return nil
+}
+
+// setEndpoints checks the base URL and the backup, if any.
+func (c *Client) setEndpoints(cfg Config) error {
 	base := cfg.BaseURL
 	if base == "" {
 		base = DefaultBaseURL
 	}
 	if err := c.setBase(base); err != nil {
-		return nil, bad("BaseURL: %v", err)
+		return fmt.Errorf("BaseURL: %v", err)
 	}
 	if err := c.setBackup(cfg, base); err != nil {
-		return nil, bad("BackupURL: %v", err)
+		return fmt.Errorf("BackupURL: %v", err)
 	}
+	return nil
+}
+
+// setReliability checks the retry policy and the rate limit (retry.go,
+// ratelimit.go).
+func (c *Client) setReliability(cfg Config) error {
 	if cfg.Retry != nil {
 		r := *cfg.Retry
 		if r.MaxAttempts < 0 || r.MinWait < 0 || r.MaxWait < 0 {
-			return nil, bad("Retry: negative MaxAttempts or wait")
+			return errors.New("Retry: negative MaxAttempts or wait")
 		}
 		c.retry = &r
 	}
 	if cfg.RateLimit < 0 || cfg.RateBurst < 0 {
-		return nil, bad("RateLimit and RateBurst must not be negative")
+		return errors.New("RateLimit and RateBurst must not be negative")
 	}
 	if cfg.RateLimit > 0 {
 		c.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
-	if t := cfg.Transport; t != nil {
-		if !t.DisablePathNormalizing {
-			return nil, bad("Transport: set DisablePathNormalizing, so that the path goes out exactly as it was signed")
-		}
-		if t.MaxIdemponentCallAttempts != 1 {
-			return nil, bad("Transport: set MaxIdemponentCallAttempts to 1; fasthttp would resend a request with its old Authorization (use Config.Retry for retries)")
-		}
-	}
-	c.hc = cfg.Transport
-	if c.hc == nil {
-		c.hc = c.newTransport(cfg, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}, nil)
-	}
-	if err := c.setupV2(cfg); err != nil {
-		return nil, bad("%v", err)
-	}
-	return c, nil
+	return nil
 }
 
-// newTransport returns the fasthttp client the client sends with: keep-alive
-// connections that are checked before reuse (conn.go), the configured
-// timeouts and response cap, tlsConf, and dial (a TCP dialer if nil).
-func (c *Client) newTransport(cfg Config, tlsConf *tls.Config, dial fasthttp.DialFunc) *fasthttp.Client {
-	max := cfg.MaxResponseBodySize
-	if max == 0 {
-		max = DefaultMaxResponseBodySize
-	}
-	hc := &fasthttp.Client{
-		Name:                c.userAgent,
-		ReadTimeout:         c.timeout,
-		WriteTimeout:        c.timeout,
-		MaxIdleConnDuration: 30 * time.Second,
-		// fasthttp would resend an idempotent request on a broken
-		// connection with the same Authorization; a resend must be
-		// re-signed, so it is left to wxpay (or a retry policy). The one
-		// exception is a pooled connection found closed before anything
-		// was written on it (errIdleClosed): fasthttp takes the next one,
-		// as many times as the pool can hold connections.
-		MaxIdemponentCallAttempts: fasthttp.DefaultMaxConnsPerHost + 1,
-		RetryIfErr:                retryIdleClosed,
-		MaxConnWaitTimeout:        c.timeout,
-		MaxResponseBodySize:       max,
-		DisablePathNormalizing:    true,
-		TLSConfig:                 tlsConf,
-	}
-	if dial != nil {
-		hc.Dial = keepAliveDial(dial)
-		return hc
-	}
-	// DialTimeout, not Dial: fasthttp then bounds the dial by what is left
-	// of the call instead of the dialer's own 3 s.
-	tcp := &fasthttp.TCPDialer{Concurrency: 1000}
-	hc.DialTimeout = func(addr string, timeout time.Duration) (net.Conn, error) {
-		if timeout <= 0 { // a dial for a request waiting for a connection
-			timeout = c.timeout
+// setTransport checks a Transport given in cfg, or makes the default one
+// (transport.go).
+func (c *Client) setTransport(cfg Config) error {
+	if t := cfg.Transport; t != nil {
+		if !t.DisablePathNormalizing {
+			return errors.New("Transport: set DisablePathNormalizing, so that the path goes out exactly as it was signed")
 		}
-		return keepAlive(tcp.DialTimeout(addr, timeout))
+		if t.MaxIdemponentCallAttempts != 1 {
+			return errors.New("Transport: set MaxIdemponentCallAttempts to 1; fasthttp would resend a request with its old Authorization (use Config.Retry for retries)")
+		}
+		c.hc = t
+		return nil
 	}
-	return hc
+	c.hc = c.newTransport(cfg, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}, nil)
+	return nil
 }
 
 // setBase parses and checks the base URL and works out the hosts signed
@@ -288,20 +292,6 @@ func (c *Client) setBackup(cfg Config, base string) error {
 		c.allowed[h] = true
 	}
 	return nil
-}
-
-// pickOrigin returns where the next attempt goes: the backup while a
-// failover is in force, else the primary.
-func (c *Client) pickOrigin() string {
-	if until := c.failoverUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return c.backup
-	}
-	return c.scheme + "://" + c.host
-}
-
-// failOver sends requests to the backup for the next FailoverFor.
-func (c *Client) failOver() {
-	c.failoverUntil.Store(time.Now().Add(c.failoverFor).UnixNano())
 }
 
 func isLoopback(host string) bool {

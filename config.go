@@ -75,10 +75,11 @@ type Config struct {
 	// UserAgent is sent with every request. If empty, DefaultUserAgent is
 	// used.
 	UserAgent string
-	// OnNotificationError, if set, is called by NotificationHandler and
-	// FasthttpNotificationHandler with the reason each refused notification
-	// was refused (a bad signature, a malformed body, ...) or the error the
-	// handler's function returned, for logging and alerting. It runs on the
+	// OnNotificationError, if set, is called by NotificationHandler,
+	// FasthttpNotificationHandler and V2NotificationHandler with the reason
+	// each refused notification was refused (a bad signature, a malformed
+	// body, ...) or the error the handler's function returned, for logging
+	// and alerting. It runs on the
 	// request's goroutine before the answer is written: it must be quick and
 	// safe for concurrent use. The errors hold no secret.
 	OnNotificationError func(error)

@@ -36,4 +36,28 @@
 // FasthttpNotificationHandler (fasthttp) do that and answer WeChat Pay the
 // documented way. Retries (RetryPolicy), failover to the backup domain and a
 // client-side rate limit are configured in Config; see docs/reliability.md.
+//
+// # How a call is made
+//
+// Chain.Do chooses the protocol once, from the chain's path (protocol.go):
+// APIv2 (XML) for v2/..., APIv3 (JSON) for every other path and for a full
+// URL. An APIv3 call goes through these stages, in this order, each in the
+// file named (do.go lists them as code):
+//
+//  1. options.go: the method, and every key an option or a placeholder;
+//  2. target.go: the path, its placeholders filled, then the query option;
+//  3. body.go: the json or body option;
+//  4. headers.go: the headers option;
+//  5. upload.go: the file option, a multipart body whose meta is signed;
+//  6. encrypt.go: the encrypt option, sensitive fields encrypted;
+//  7. retry.go: the attempts, each paced by the rate limit, sent to the
+//     backup during a failover, and retried as the RetryPolicy allows,
+//     all within the call's deadline; for each attempt:
+//  8. sign.go: the Authorization, with a fresh nonce, over the bytes sent;
+//  9. transport.go: the exchange over fasthttp;
+//  10. response.go: the signature of the answer checked, or an *APIError.
+//
+// Every check of stages 1 to 6 is made before anything is sent. An APIv2
+// call builds its signed XML body in v2.go, goes through the same retry.go
+// and transport.go, and has its answer and sign checked in v2response.go.
 package wxpay

@@ -22,8 +22,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/wxpay-chain/wxpay/signer"
-	"github.com/wxpay-chain/wxpay/verifier"
 )
 
 // ErrDigestMismatch is returned (wrapped) when a downloaded file does not
@@ -32,24 +30,6 @@ import (
 // been written to the caller's writer, so write to a temporary file and keep
 // it only on success, as Chain.DownloadFile does.
 var ErrDigestMismatch = errors.New("wxpay: downloaded file does not match its digest")
-
-// The Accept headers of APIv3 requests. A call answered with JSON asks for
-// application/json, as WeChat Pay's API pages say; the files of the unsigned
-// download endpoints (bills, media, e-invoices) come as gzip, octet-stream,
-// images or PDF, and WeChat Pay's media download page asks for */*. A caller's
-// own Accept in the headers option replaces either.
-const (
-	acceptJSON = "application/json"
-	acceptFile = "*/*"
-)
-
-// accept returns the Accept header of an APIv3 request of method to path.
-func accept(method, path string) string {
-	if unsigned(method, path) {
-		return acceptFile
-	}
-	return acceptJSON
-}
 
 // maxErrorBody bounds how much of a failed download's answer is read for the
 // *APIError.
@@ -288,10 +268,9 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		}
 	}
 	target := string(p.target)
-	nonce := signer.AppendNonce(make([]byte, 0, signer.NonceLen))
-	auth, err := c.signer.AppendAuthorization(nil, nil, p.method, target, nil, c.now().Unix(), string(nonce))
+	auth, err := c.authorization(nil, nil, p.method, target, nil) // sign.go
 	if err != nil {
-		return nil, nil, fmt.Errorf("wxpay: %s %s: sign: %w", p.method, redactQuery(target), err)
+		return nil, nil, err
 	}
 
 	conns := &connSet{idle: c.timeout}
@@ -328,18 +307,7 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		for k, v := range resp.Header.All() {
 			header.Add(string(k), string(v))
 		}
-		e := newAPIError(status, header, body)
-		vh := verifier.Headers{
-			Timestamp: header.Get(verifier.HeaderTimestamp),
-			Nonce:     header.Get(verifier.HeaderNonce),
-			Signature: header.Get(verifier.HeaderSignature),
-			Serial:    header.Get(verifier.HeaderSerial),
-		}
-		if vh.Present() {
-			e.verifyErr = c.verifier.Verify(vh, body, nil)
-			e.Verified = e.verifyErr == nil
-		}
-		return nil, nil, e
+		return nil, nil, c.apiError(status, header, signatureHeaders(header), body, nil) // response.go
 	}
 	return resp.BodyStream(), finish, nil
 }

@@ -1,5 +1,9 @@
 package wxpay
 
+// This file is the encrypt option of an APIv3 request, the stage after the
+// body, headers and file (do.go), and the key choice behind it, which
+// Client.Encrypt shares.
+
 import (
 	"crypto/rsa"
 	"errors"
@@ -16,6 +20,37 @@ import (
 // encryptPathHelp says which paths the encrypt option takes.
 const encryptPathHelp = "name a field by its keys and array indexes joined by dots, such as payee.account or list.0.acct; " +
 	"gjson modifiers, pipes, queries, wildcards and escapes read a value that cannot be written back"
+
+// setEncrypted reads the encrypt option, the stage after the body and the
+// headers of an APIv3 request (do.go): the named string fields of the json
+// body are replaced by their RSA-OAEP ciphertext under the key the
+// Wechatpay-Serial header names, or else the one chooseKey picks, whose
+// serial is then sent in that header.
+func (c *Client) setEncrypted(p *prepared, opts Opts) error {
+	ev, ok := option(opts, "encrypt")
+	if !ok {
+		return nil
+	}
+	paths, err := encryptPaths(ev)
+	if err != nil || len(paths) == 0 {
+		return err
+	}
+	if !p.fromJSON {
+		return fmt.Errorf("%w: encrypt needs a json body", ErrInvalidOption)
+	}
+	serial := p.headerSerial() // headers.go
+	used, key, err := c.encryptionKey(serial)
+	if err != nil {
+		return err
+	}
+	if p.body, err = encryptFields(p.body, paths, key); err != nil {
+		return err
+	}
+	if serial == "" {
+		p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
+	}
+	return nil
+}
 
 // encryptFields returns a copy of body in which the string at each path is
 // replaced by its RSA-OAEP encryption under key. Each path must name one

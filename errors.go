@@ -186,3 +186,15 @@ func plainName(s string) bool {
 	}
 	return true
 }
+
+// clip shortens a server-given text for an error message.
+func clip(s string) string { return clipTo(s, 120) }
+
+// clipTo returns s as valid UTF-8 of at most n runes, marked when cut.
+func clipTo(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "..."
+	}
+	return s
+}

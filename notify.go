@@ -92,12 +92,7 @@ func (n *Notification) Unmarshal(v any) error { return json.Unmarshal([]byte(n.R
 //
 // https://pay.weixin.qq.com/docs/merchant/development/interface-rules/certificate-callback-decryption.html
 func (c *Client) ParseNotification(header http.Header, body []byte) (*Notification, error) {
-	return c.parseNotification(verifier.Headers{
-		Timestamp: header.Get(verifier.HeaderTimestamp),
-		Nonce:     header.Get(verifier.HeaderNonce),
-		Signature: header.Get(verifier.HeaderSignature),
-		Serial:    header.Get(verifier.HeaderSerial),
-	}, body)
+	return c.parseNotification(signatureHeaders(header), body)
 }
 
 // jsonObject is a JSON object by key. Keys match exactly (unlike
@@ -124,14 +119,31 @@ func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notificati
 	if err := c.verifier.Verify(h, body, nil); err != nil {
 		return nil, fmt.Errorf("wxpay: notification not trusted: %w", err)
 	}
-	malformed := func(why string) error {
-		return fmt.Errorf("%w: %s", ErrMalformedNotification, why)
+	n, res, err := readEnvelope(body)
+	if err != nil {
+		return nil, err
 	}
+	n.Serial = h.Serial
+	if err := c.openResource(n, res); err != nil {
+		return nil, err
+	}
+	n.Body = append([]byte(nil), body...)
+	return n, nil
+}
+
+// malformedNotification is ErrMalformedNotification with its reason.
+func malformedNotification(why string) error {
+	return fmt.Errorf("%w: %s", ErrMalformedNotification, why)
+}
+
+// readEnvelope reads the fields of a verified notification body around its
+// resource, and the resource object.
+func readEnvelope(body []byte) (*Notification, jsonObject, error) {
 	var env, res jsonObject
 	if err := json.Unmarshal(body, &env); err != nil || env == nil {
-		return nil, malformed("body is not a JSON object")
+		return nil, nil, malformedNotification("body is not a JSON object")
 	}
-	n := &Notification{Serial: h.Serial}
+	n := &Notification{}
 	var err error
 	for _, f := range []struct {
 		key string
@@ -144,20 +156,27 @@ func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notificati
 		{"summary", &n.Summary},
 	} {
 		if *f.dst, err = env.str(f.key, ""); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	switch raw := env["resource"]; {
 	case n.ID == "":
-		return nil, malformed("no id")
+		return nil, nil, malformedNotification("no id")
 	case n.EventType == "":
-		return nil, malformed("no event_type")
+		return nil, nil, malformedNotification("no event_type")
 	case raw == nil || string(raw) == "null":
-		return nil, malformed("no resource")
+		return nil, nil, malformedNotification("no resource")
 	case json.Unmarshal(raw, &res) != nil:
-		return nil, malformed("resource is not a JSON object")
+		return nil, nil, malformedNotification("resource is not a JSON object")
 	}
+	return n, res, nil
+}
+
+// openResource decrypts the resource of n with the APIv3 key into
+// n.Resource, and sets the resource's other fields.
+func (c *Client) openResource(n *Notification, res jsonObject) error {
 	var algorithm, ciphertext, nonce string
+	var err error
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -169,30 +188,29 @@ func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notificati
 		{"original_type", &n.OriginalType},
 	} {
 		if *f.dst, err = res.str(f.key, "resource."); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if algorithm != aesgcm.Algorithm {
-		return nil, fmt.Errorf("%w: resource.algorithm %s, want %s", ErrUnsupportedAlgorithm, truncate(algorithm, 40), aesgcm.Algorithm)
+		return fmt.Errorf("%w: resource.algorithm %s, want %s", ErrUnsupportedAlgorithm, truncate(algorithm, 40), aesgcm.Algorithm)
 	}
 	if ciphertext == "" {
-		return nil, malformed("no resource.ciphertext")
+		return malformedNotification("no resource.ciphertext")
 	}
 	plain, err := aesgcm.Decrypt(c.apiv3Key, nonce, n.AssociatedData, ciphertext)
 	switch {
 	case errors.Is(err, aesgcm.ErrNonceSize):
-		return nil, malformed(fmt.Sprintf("resource.nonce is %d bytes, want %d", len(nonce), aesgcm.NonceSize))
+		return malformedNotification(fmt.Sprintf("resource.nonce is %d bytes, want %d", len(nonce), aesgcm.NonceSize))
 	case errors.Is(err, aesgcm.ErrCiphertext):
-		return nil, malformed("resource.ciphertext is not base64 of a sealed resource")
+		return malformedNotification("resource.ciphertext is not base64 of a sealed resource")
 	case err != nil:
-		return nil, fmt.Errorf("%w (event %s, id %s)", ErrDecryptFailed, truncate(n.EventType, 40), truncate(n.ID, 64))
+		return fmt.Errorf("%w (event %s, id %s)", ErrDecryptFailed, truncate(n.EventType, 40), truncate(n.ID, 64))
 	}
 	if !json.Valid(plain) {
-		return nil, malformed("decrypted resource is not JSON")
+		return malformedNotification("decrypted resource is not JSON")
 	}
 	n.Resource = gjson.Parse(string(plain))
-	n.Body = append([]byte(nil), body...)
-	return n, nil
+	return nil
 }
 
 // truncate shortens s for an error message.
@@ -338,12 +356,7 @@ func (c *Client) serveNotification(w http.ResponseWriter, r *http.Request, fn fu
 		}
 		return answerUnreadable, fmt.Errorf("%w: body unreadable: %v", ErrMalformedNotification, err)
 	}
-	h := verifier.Headers{
-		Timestamp: r.Header.Get(verifier.HeaderTimestamp),
-		Nonce:     r.Header.Get(verifier.HeaderNonce),
-		Signature: r.Header.Get(verifier.HeaderSignature),
-		Serial:    r.Header.Get(verifier.HeaderSerial),
-	}
+	h := signatureHeaders(r.Header)
 	// http.ErrAbortHandler keeps its meaning: abort the answer.
 	return c.handleNotification(r.Context(), h, body, fn, func(p any) bool { return p == http.ErrAbortHandler })
 }

@@ -70,30 +70,10 @@ func appendSegment(dst []byte, seg string) ([]byte, error) {
 		c := seg[i]
 		switch {
 		case c == '{' || c == '<':
-			closer := byte('}')
-			if c == '<' {
-				closer = '>'
-			}
-			end := strings.IndexByte(seg[i+1:], closer)
-			if end < 0 {
-				return dst, pathErr(seg, fmt.Sprintf("unclosed %q", c))
-			}
-			inner := seg[i+1 : i+1+end]
-			reserved := false
-			if c == '{' && strings.HasPrefix(inner, "+") {
-				reserved = true
-				inner = inner[1:]
-			}
-			if err := checkPlaceholderName(seg, inner); err != nil {
+			var err error
+			if dst, i, err = appendPlaceholder(dst, seg, i); err != nil {
 				return dst, err
 			}
-			dst = append(dst, '{')
-			if reserved {
-				dst = append(dst, '+')
-			}
-			dst = append(dst, inner...)
-			dst = append(dst, '}')
-			i += end + 2
 		case c >= 'A' && c <= 'Z':
 			if !first {
 				dst = append(dst, '-')
@@ -115,6 +95,37 @@ func appendSegment(dst []byte, seg string) ([]byte, error) {
 		first = false
 	}
 	return dst, nil
+}
+
+// appendPlaceholder appends to dst the placeholder that starts at seg[i],
+// "{name}", "{+name}" or "<name>", as "{name}" or "{+name}", and returns
+// the index in seg after it.
+func appendPlaceholder(dst []byte, seg string, i int) ([]byte, int, error) {
+	c := seg[i]
+	closer := byte('}')
+	if c == '<' {
+		closer = '>'
+	}
+	end := strings.IndexByte(seg[i+1:], closer)
+	if end < 0 {
+		return dst, i, pathErr(seg, fmt.Sprintf("unclosed %q", c))
+	}
+	inner := seg[i+1 : i+1+end]
+	reserved := false
+	if c == '{' && strings.HasPrefix(inner, "+") {
+		reserved = true
+		inner = inner[1:]
+	}
+	if err := checkPlaceholderName(seg, inner); err != nil {
+		return dst, i, err
+	}
+	dst = append(dst, '{')
+	if reserved {
+		dst = append(dst, '+')
+	}
+	dst = append(dst, inner...)
+	dst = append(dst, '}')
+	return dst, i + end + 2, nil
 }
 
 // pathErr reports a bad segment. A query given as a segment (say, a

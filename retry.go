@@ -1,5 +1,13 @@
 package wxpay
 
+// This file is the one place where the attempts of a call are made, for
+// APIv3 (do.go), APIv2 (v2.go) and the certificate download alike:
+// withRetries paces each attempt by the rate limit (ratelimit.go), sends it
+// to the primary or, during a failover, the backup, and decides on a retry
+// (CheckRetry: a 429, 500 SYSTEM_ERROR or 503, a lost answer) and the wait
+// before it (Backoff), all within the call's deadline. The exchange of one
+// attempt is in transport.go.
+
 import (
 	"context"
 	"errors"
@@ -140,32 +148,6 @@ func (p *RetryPolicy) wait(attempt int, err error) time.Duration {
 	return DefaultBackoff(min, max, attempt, err)
 }
 
-// NetworkError reports an attempt that got no response: the connection
-// could not be made, was reset, or timed out (Config.Timeout). The request
-// may or may not have reached WeChat Pay, so it must only ever be resent
-// unchanged. A call ended by its context's deadline or cancellation is not a
-// NetworkError: its error wraps the context's error.
-type NetworkError struct {
-	Method string
-	Path   string // path and query, each query value shown as "…"
-	Host   string // scheme://host the attempt went to
-	Err    error
-
-	// reused: the attempt failed on a kept-alive connection the server
-	// closed before answering, so the server was reachable and this starts
-	// no failover; resend: it may be sent again at once (conn.go).
-	reused, resend bool
-}
-
-// Error describes the NetworkError.
-func (e *NetworkError) Error() string {
-	return fmt.Sprintf("wxpay: %s %s%s: %v", e.Method, e.Host, e.Path, e.Err)
-}
-
-// Unwrap returns the transport error (context.DeadlineExceeded for a
-// timeout).
-func (e *NetworkError) Unwrap() error { return e.Err }
-
 // RetryError is returned when a call with a RetryPolicy failed after more
 // than one attempt; Err is the last attempt's error (an *APIError,
 // *NetworkError, ...), reachable with errors.As and errors.Is.
@@ -196,4 +178,132 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// callDeadline returns when a call starting now must be over:
+// Config.Timeout from now, or the context's deadline if it is earlier.
+func (c *Client) callDeadline(ctx context.Context) time.Time {
+	d := time.Now().Add(c.timeout)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		return cd
+	}
+	return d
+}
+
+// callPlan says how withRetries makes the attempts of one call.
+type callPlan struct {
+	deadline time.Time  // the end of the call (callDeadline)
+	primary  string     // scheme://host the attempts go to
+	failover bool       // an attempt may go to the backup instead
+	single   bool       // one attempt, whatever the RetryPolicy says
+	check    CheckRetry // decides on retries when the policy has no CheckRetry
+}
+
+// withRetries makes the attempts of one call: try for each attempt the
+// RetryPolicy allows (one without a policy, or with plan.single), paced by
+// the rate limiter, waiting between attempts as the policy's Backoff says
+// but never past the deadline, the end of the call. An attempt that failed
+// on a kept-alive connection the server had closed is made again at once
+// when keptAliveFailure allows, and that is not a new attempt. With
+// failover, an attempt goes to the backup while a failover is in force, and
+// a connection-level failure of the primary starts one, unless the primary
+// was reachable (a kept-alive connection it closed) or the caller's context
+// ended the attempt.
+func (c *Client) withRetries(ctx context.Context, plan callPlan, try func(origin string) (*Response, error)) (*Response, error) {
+	max := c.retry.attempts()
+	if plan.single {
+		max = 1
+	}
+	attempt := 1
+	var err error
+	for ; ; attempt++ {
+		if c.limiter != nil {
+			if lerr := c.limiter.waitUntil(ctx, plan.deadline); lerr != nil {
+				if attempt == 1 {
+					err = lerr
+				} else {
+					attempt-- // not sent: the last attempt's error stands
+				}
+				break
+			}
+		}
+		origin := plan.primary
+		if plan.failover {
+			origin = c.pickOrigin()
+		}
+		var resp *Response
+		if resp, err = tryFresh(try, origin); err == nil {
+			resp.Attempts = attempt
+			return resp, nil
+		}
+		var netErr *NetworkError
+		if plan.failover && origin == plan.primary && errors.As(err, &netErr) && !netErr.reused {
+			c.failOver()
+		}
+		var again bool
+		if attempt < max {
+			again, err = c.again(ctx, plan, attempt, err)
+		}
+		if !again {
+			break
+		}
+	}
+	if attempt > 1 {
+		return nil, &RetryError{Attempts: attempt, Err: err}
+	}
+	return nil, err
+}
+
+// again decides, after the failed attempt that returned err, whether
+// another is made: when CheckRetry says so, after the wait Backoff asks
+// for, if it ends before the deadline. It returns err, or the error
+// CheckRetry returned to stop the retries.
+func (c *Client) again(ctx context.Context, plan callPlan, attempt int, err error) (bool, error) {
+	check := plan.check
+	if c.retry != nil && c.retry.CheckRetry != nil {
+		check = c.retry.CheckRetry
+	}
+	retry, cerr := check(ctx, attempt, err)
+	switch {
+	case cerr != nil:
+		return false, cerr
+	case !retry:
+		return false, err
+	}
+	wait := c.retry.wait(attempt, err)
+	if time.Until(plan.deadline) <= wait {
+		return false, err
+	}
+	return sleep(ctx, wait) && time.Now().Before(plan.deadline), err
+}
+
+// tryFresh makes an attempt with try, and makes it once more when it failed
+// on a kept-alive connection the server had closed and keptAliveFailure
+// says the request may be sent again: try signs it afresh, and it goes out
+// on another connection.
+func tryFresh(try func(origin string) (*Response, error), origin string) (*Response, error) {
+	resp, err := try(origin)
+	if err != nil && mayResend(err) {
+		return try(origin)
+	}
+	return resp, err
+}
+
+func mayResend(err error) bool {
+	var netErr *NetworkError
+	return errors.As(err, &netErr) && netErr.resend
+}
+
+// pickOrigin returns where the next attempt goes: the backup while a
+// failover is in force, else the primary.
+func (c *Client) pickOrigin() string {
+	if until := c.failoverUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return c.backup
+	}
+	return c.scheme + "://" + c.host
+}
+
+// failOver sends requests to the backup for the next FailoverFor.
+func (c *Client) failOver() {
+	c.failoverUntil.Store(time.Now().Add(c.failoverFor).UnixNano())
 }

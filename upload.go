@@ -1,5 +1,9 @@
 package wxpay
 
+// This file is the file option of an APIv3 request, the stage after the
+// headers (do.go): File, the upload APIs' rules, and the multipart body
+// whose meta JSON is signed.
+
 import (
 	"bytes"
 	"crypto/rand"
@@ -9,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -98,40 +103,87 @@ var uploadRules = map[string]uploadRule{
 	"v3/merchant-service/images/upload":     {"an image", imageExts, MaxImageUpload},
 }
 
+// setFile reads the file option, the stage after the headers of an APIv3
+// request (do.go): the body becomes multipart/form-data with the file, and
+// what is signed is its meta JSON. It takes a POST with neither json, body
+// nor a Content-Type header.
+func (p *prepared) setFile(opts Opts) error {
+	fv, ok := option(opts, "file")
+	if !ok {
+		return nil
+	}
+	if p.fromJSON || p.raw || p.method != http.MethodPost || p.contentType != "" {
+		return fmt.Errorf("%w: file needs a POST without json, body or a Content-Type header", ErrInvalidOption)
+	}
+	var err error
+	p.body, p.signBody, p.contentType, err = uploadBody(p.pathOnly, fv)
+	return err
+}
+
 // uploadBody builds the multipart body of the "file" option v for the API
 // at path (below the base URL), and returns it with the meta JSON, which is
 // what gets signed, and the body's Content-Type. Every check (name,
 // extension, size) is made before the file is read in full.
 func uploadBody(path string, v any) (body, meta []byte, contentType string, err error) {
-	var f File
-	switch x := v.(type) {
-	case File:
-		f = x
-	case *File:
-		if x == nil {
-			return nil, nil, "", fmt.Errorf("%w: file is a nil *File", ErrInvalidOption)
-		}
-		f = *x
-	default:
-		return nil, nil, "", fmt.Errorf("%w: file is %T, want wxpay.File", ErrInvalidOption, v)
+	f, err := fileOption(v)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	path, _, _ = strings.Cut(path, "?")
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: file: "+format, append([]any{ErrInvalidOption}, a...)...)
+	name, ctype, rule, err := checkFile(f, path)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	name := f.Name
+	data, err := readFile(f, name, path, rule)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if meta, err = fileMeta(name, data); err != nil {
+		return nil, nil, "", err
+	}
+	body, contentType, err = multipartBody(meta, name, ctype, data)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return body, meta, contentType, nil
+}
+
+// badFile reports a problem with the file option.
+func badFile(format string, a ...any) error {
+	return fmt.Errorf("%w: file: "+format, append([]any{ErrInvalidOption}, a...)...)
+}
+
+// fileOption returns the File the file option v holds.
+func fileOption(v any) (File, error) {
+	switch x := v.(type) {
+	case File:
+		return x, nil
+	case *File:
+		if x == nil {
+			return File{}, fmt.Errorf("%w: file is a nil *File", ErrInvalidOption)
+		}
+		return *x, nil
+	}
+	return File{}, fmt.Errorf("%w: file is %T, want wxpay.File", ErrInvalidOption, v)
+}
+
+// checkFile checks the name of f and its extension against what the API
+// at path takes, and returns the name, the file part's content type and
+// the API's rule.
+func checkFile(f File, path string) (name, ctype string, rule uploadRule, err error) {
+	name = f.Name
 	if name == "" && f.Path != "" {
 		name = filepath.Base(f.Path)
 	}
 	switch {
 	case f.Reader == nil && f.Path == "":
-		return nil, nil, "", bad("give a Path or a Reader")
+		return "", "", rule, badFile("give a Path or a Reader")
 	case name == "":
-		return nil, nil, "", bad("give a Name")
+		return "", "", rule, badFile("give a Name")
 	case strings.ContainsAny(name, "/\\") || name == "." || name == "..":
-		return nil, nil, "", bad("Name %q must be a file name without a directory", name)
+		return "", "", rule, badFile("Name %q must be a file name without a directory", name)
 	case strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
-		return nil, nil, "", bad("Name %q holds a control character", name)
+		return "", "", rule, badFile("Name %q holds a control character", name)
 	}
 	ext := strings.ToLower(filepath.Ext(name))
 	rule, known := uploadRules[path]
@@ -139,42 +191,52 @@ func uploadBody(path string, v any) (body, meta []byte, contentType string, err 
 		rule = uploadRule{what: "a file", max: MaxUpload}
 	}
 	if rule.exts != nil && !slices.Contains(rule.exts, ext) {
-		return nil, nil, "", bad("%s takes %s (%s), not %q", path, rule.what, strings.Join(rule.exts, ", "), name)
+		return "", "", rule, badFile("%s takes %s (%s), not %q", path, rule.what, strings.Join(rule.exts, ", "), name)
 	}
-	ctype := f.ContentType
+	ctype = f.ContentType
 	if ctype == "" {
 		ctype = uploadContentTypes[ext]
 	}
 	if ctype == "" {
-		return nil, nil, "", bad("cannot tell the content type of %q: give ContentType", name)
+		return "", "", rule, badFile("cannot tell the content type of %q: give ContentType", name)
 	}
 	if strings.ContainsAny(ctype, "\r\n") {
-		return nil, nil, "", bad("ContentType holds a line break")
+		return "", "", rule, badFile("ContentType holds a line break")
 	}
+	return name, ctype, rule, nil
+}
 
+// readFile reads the content of f, of at most rule.max bytes: a regular
+// file larger than that is refused before it is read.
+func readFile(f File, name, path string, rule uploadRule) ([]byte, error) {
 	src := f.Reader
 	if src == nil {
 		fh, err := os.Open(f.Path)
 		if err != nil {
-			return nil, nil, "", bad("%v", err)
+			return nil, badFile("%v", err)
 		}
 		defer fh.Close()
 		if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > rule.max {
-			return nil, nil, "", bad("%s is %d bytes; %s takes %s of at most %d bytes (%d MiB)", name, fi.Size(), path, rule.what, rule.max, rule.max>>20)
+			return nil, badFile("%s is %d bytes; %s takes %s of at most %d bytes (%d MiB)", name, fi.Size(), path, rule.what, rule.max, rule.max>>20)
 		}
 		src = fh
 	}
 	data, err := io.ReadAll(io.LimitReader(src, rule.max+1))
 	if err != nil {
-		return nil, nil, "", bad("read %s: %v", name, err)
+		return nil, badFile("read %s: %v", name, err)
 	}
 	if int64(len(data)) > rule.max {
-		return nil, nil, "", bad("%s is larger than %d bytes; %s takes %s of at most %d MiB", name, rule.max, path, rule.what, rule.max>>20)
+		return nil, badFile("%s is larger than %d bytes; %s takes %s of at most %d MiB", name, rule.max, path, rule.what, rule.max>>20)
 	}
 	if len(data) == 0 {
-		return nil, nil, "", bad("%s is empty", name)
+		return nil, badFile("%s is empty", name)
 	}
+	return data, nil
+}
 
+// fileMeta returns the meta JSON of an upload: the file name and the
+// hexadecimal SHA-256 of data.
+func fileMeta(name string, data []byte) ([]byte, error) {
 	sum := sha256.Sum256(data)
 	var mb bytes.Buffer
 	enc := json.NewEncoder(&mb)
@@ -183,17 +245,21 @@ func uploadBody(path string, v any) (body, meta []byte, contentType string, err 
 		Filename string `json:"filename"`
 		SHA256   string `json:"sha256"`
 	}{name, hex.EncodeToString(sum[:])}); err != nil {
-		return nil, nil, "", bad("%v", err)
+		return nil, badFile("%v", err)
 	}
-	meta = bytes.TrimSuffix(mb.Bytes(), []byte("\n"))
+	return bytes.TrimSuffix(mb.Bytes(), []byte("\n")), nil
+}
 
+// multipartBody returns the multipart/form-data body of an upload, its
+// "meta" part then its "file" part, and its Content-Type.
+func multipartBody(meta []byte, name, ctype string, data []byte) ([]byte, string, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(data) + len(meta) + 512)
 	mw := multipart.NewWriter(&buf)
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	if err := mw.SetBoundary("wxpay-" + hex.EncodeToString(rnd[:])); err != nil {
-		return nil, nil, "", bad("%v", err)
+		return nil, "", badFile("%v", err)
 	}
 	mh := textproto.MIMEHeader{}
 	mh.Set("Content-Disposition", `form-data; name="meta"`)
@@ -206,9 +272,9 @@ func uploadBody(path string, v any) (body, meta []byte, contentType string, err 
 	pw, _ = mw.CreatePart(fhdr)
 	pw.Write(data)
 	if err := mw.Close(); err != nil {
-		return nil, nil, "", bad("%v", err)
+		return nil, "", badFile("%v", err)
 	}
-	return buf.Bytes(), meta, mw.FormDataContentType(), nil
+	return buf.Bytes(), mw.FormDataContentType(), nil
 }
 
 var filenameEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)

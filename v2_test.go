@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -721,4 +722,88 @@ func FuzzV2Notification(f *testing.F) {
 			t.Fatalf("unsigned %q: elements handed back in Fields", body)
 		}
 	})
+}
+
+// Config.OnNotificationError hears every refusal of V2NotificationHandler,
+// with its reason, as it does from the APIv3 handlers, and nothing when the
+// notification is accepted.
+func TestV2OnNotificationError(t *testing.T) {
+	var got []error
+	var mu sync.Mutex
+	_, c := setupV2(t, false, func(cfg *wxpay.Config) {
+		cfg.OnNotificationError = func(err error) { mu.Lock(); got = append(got, err); mu.Unlock() }
+	})
+	fail := errors.New("database down")
+	h := c.V2NotificationHandler(func(ctx context.Context, n *wxpay.V2Notification) error {
+		switch n.ReqInfo["out_refund_no"] {
+		case "R-e-fail":
+			return fail
+		case "R-e-panic":
+			panic("boom")
+		}
+		return nil
+	})
+	refund := func(outRefundNo string) string {
+		ri, err := v2xml.EncryptReqInfo(map[string]string{"out_refund_no": outRefundNo}, v2Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := v2xml.Encode(map[string]string{"return_code": "SUCCESS", "mch_id": wxpaytest.DefaultMchID, "req_info": ri})
+		return string(b)
+	}
+	unsigned, _ := v2xml.Encode(map[string]string{"return_code": "SUCCESS", "out_trade_no": "T1"})
+	for _, tc := range []struct {
+		name, method, body string
+		status             int
+		want               error // nil: accepted, nothing reported
+		wantText           string
+	}{
+		{"ok", "POST", refund("R-e-ok"), 200, nil, ""},
+		{"GET", "GET", "", 405, wxpay.ErrMalformedNotification, "GET"},
+		{"unsigned", "POST", string(unsigned), 401, wxpay.ErrBadSignature, ""},
+		{"not XML", "POST", "{}", 400, wxpay.ErrMalformedNotification, ""},
+		{"too large", "POST", strings.Repeat("x", wxpay.MaxNotificationSize+1), 413, wxpay.ErrMalformedNotification, ""},
+		{"fn fails", "POST", refund("R-e-fail"), 500, fail, "R-e-fail"},
+		{"fn panics", "POST", refund("R-e-panic"), 500, nil, "boom"},
+	} {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, "/notify", strings.NewReader(tc.body)))
+		if rec.Code != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, rec.Code, tc.status)
+		}
+		mu.Lock()
+		switch {
+		case tc.status == 200 && len(got) != 0:
+			t.Errorf("%s: accepted, yet OnNotificationError got %v", tc.name, got)
+		case tc.status != 200 && len(got) != 1:
+			t.Errorf("%s: refused with %d, OnNotificationError got %v; want one error", tc.name, tc.status, got)
+		case len(got) == 1 && tc.want != nil && !errors.Is(got[0], tc.want):
+			t.Errorf("%s: OnNotificationError got %v, want %v", tc.name, got[0], tc.want)
+		case len(got) == 1 && !strings.Contains(got[0].Error(), tc.wantText):
+			t.Errorf("%s: OnNotificationError got %q, want it to say %q", tc.name, got[0], tc.wantText)
+		}
+		for _, e := range got {
+			if strings.Contains(e.Error(), v2Secret) {
+				t.Errorf("%s: error holds the APIv2 key: %v", tc.name, e)
+			}
+		}
+		mu.Unlock()
+	}
+
+	// A client without the APIv2 key refuses every notification, and says
+	// why.
+	_, nokey := setupV2(t, false, func(cfg *wxpay.Config) {
+		cfg.APIv2Secret = ""
+		cfg.OnNotificationError = func(err error) { mu.Lock(); got = append(got, err); mu.Unlock() }
+	})
+	got = nil
+	rec := httptest.NewRecorder()
+	nokey.V2NotificationHandler(func(context.Context, *wxpay.V2Notification) error { return nil }).
+		ServeHTTP(rec, httptest.NewRequest("POST", "/notify", strings.NewReader(refund("R-e-nokey"))))
+	if rec.Code != 500 || len(got) != 1 || !errors.Is(got[0], wxpay.ErrNoAPIv2Secret) {
+		t.Errorf("no APIv2 key: status %d, OnNotificationError got %v; want 500 and ErrNoAPIv2Secret", rec.Code, got)
+	}
 }

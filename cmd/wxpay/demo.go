@@ -1,13 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +20,8 @@ import (
 
 // DemoCommand is "wxpay demo": it starts the WeChat Pay emulator in the
 // process and makes the seed calls (apply for a refund, an e-commerce
-// refund, the two abnormal refunds and queries) in each chain style, printing
-// each verified answer.
+// refund, the two abnormal refunds) and two queries, each in every chain
+// style, printing each verified answer.
 type DemoCommand struct {
 	m    *Main
 	json bool
@@ -48,75 +51,125 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("client for the emulator: %w", err)
 	}
-	w := c.m.Stdout
-	fmt.Fprintf(w, "WeChat Pay emulator at %s (merchant %s, WeChat Pay key %s)\n",
+	// With --json, standard output holds the calls only, one JSON object a
+	// line; the rest goes to standard error.
+	out, notes := c.m.Stdout, c.m.Stdout
+	if c.json {
+		notes = c.m.Stderr
+	}
+	fmt.Fprintf(notes, "WeChat Pay emulator at %s (merchant %s, WeChat Pay key %s)\n",
 		srv.URL, client.MchID(), strings.Join(client.Serials(), ", "))
 
-	steps := demoSteps(ctx, client)
-	failed := 0
-	for i, st := range steps {
-		if err := ctx.Err(); err != nil {
-			return err
+	calls, failed := 0, 0
+	d := newDemo()
+	for i, e := range d.endpoints() {
+		if !c.json {
+			fmt.Fprintf(out, "\n%2d. %s\n    %s %s, in %d styles:\n", i+1, e.title, e.method, e.template, len(demoStyles))
 		}
-		fmt.Fprintf(w, "\n%2d. %s (%s)\n    %s %s\n", i+1, st.title, st.style, st.method, st.chain.String())
-		start := time.Now()
-		resp, err := st.call(st.chain)
-		if err == nil {
-			err = st.check(resp)
-		}
-		if err != nil {
-			failed++
-			fmt.Fprintf(w, "    FAILED: %v\n", err)
-			continue
-		}
-		fmt.Fprintf(w, "    %d %s, signature verified with %s (%v)\n", resp.StatusCode, http.StatusText(resp.StatusCode), resp.Serial, time.Since(start).Round(time.Millisecond))
-		var line []string
-		for _, p := range st.show {
-			line = append(line, p+"="+resp.Get(p).String())
-		}
-		fmt.Fprintf(w, "    %s\n", strings.Join(line, "  "))
-		if c.json {
-			var b bytes.Buffer
-			writePretty(&b, resp.Body)
-			for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-				fmt.Fprintf(w, "    | %s\n", l)
+		for run, st := range demoStyles {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r := d.call(client, e, run, st)
+			calls++
+			if r.err != nil {
+				failed++
+			}
+			if c.json {
+				r.writeJSON(out, i+1)
+			} else {
+				r.writeText(out)
 			}
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("demo: %d of %d calls failed", failed, len(steps))
+		return fmt.Errorf("demo: %d of %d calls failed", failed, calls)
 	}
-	fmt.Fprintf(w, "\nAll %d calls succeeded and every answer's signature was verified.\n", len(steps))
+	fmt.Fprintf(notes, "\nAll %d calls succeeded and every answer's signature was verified.\n", calls)
 	return nil
 }
 
-// demoStep is one call of the demonstration.
-type demoStep struct {
-	title  string
-	style  string
-	method string
-	chain  wxpay.Chain
-	call   func(wxpay.Chain) (*wxpay.Response, error)
-	show   []string          // gjson paths printed
-	want   map[string]string // gjson path -> value the answer must hold
-	save   func(*wxpay.Response)
+// The demonstration is a table: each endpoint (demoEndpoint) is called once
+// in each style (demoStyle), the run-th style making the endpoint's run-th
+// call. Each run has its own refund, so that the calls of the later
+// endpoints (the abnormal refunds, the queries) act on the refunds of the
+// earlier ones.
+
+// demoStyle is one way of writing a call: a spelling of the path
+// (declarative, pure chain, variadic) and a way of calling (sync, async).
+type demoStyle struct {
+	spelling string
+	chain    func(*wxpay.Client, *demoEndpoint) wxpay.Chain
+	async    bool
 }
 
-// check verifies the answer is signed and says what it should, then lets
-// the step remember what later steps need.
-func (st *demoStep) check(r *wxpay.Response) error {
-	if !r.Verified {
-		return errors.New("the answer was not verified")
+// demoStyles are every chain style: the six of wechatpay-php's examples
+// (pure chain, chain('...') and ['...'], each sync and async), where Go
+// has one declarative spelling and a variadic one of its own.
+var demoStyles = []demoStyle{
+	{"declarative", declarative, false},
+	{"declarative", declarative, true},
+	{"pure chain", pureChain, false},
+	{"pure chain", pureChain, true},
+	{"variadic", variadic, false},
+	{"variadic", variadic, true},
+}
+
+// declarative is client.Chain("v3/refund/domestic/refunds/{refund_id}/...").
+func declarative(c *wxpay.Client, e *demoEndpoint) wxpay.Chain { return c.Chain(e.template) }
+
+// pureChain is client.Chain("v3").Chain("refund")...Chain("_refund_id_")...
+func pureChain(c *wxpay.Client, e *demoEndpoint) wxpay.Chain {
+	ch := c.Chain(e.segments[0])
+	for _, s := range e.segments[1:] {
+		ch = ch.Chain(s)
 	}
-	for p, v := range st.want {
-		if got := r.Get(p).String(); got != v {
-			return fmt.Errorf("%s = %q, want %q", p, got, v)
-		}
+	return ch
+}
+
+// variadic is client.Chain("v3", "refund", ..., "_refund_id_", ...).
+func variadic(c *wxpay.Client, e *demoEndpoint) wxpay.Chain { return c.Chain(e.segments...) }
+
+// name returns the style's name, such as "async, pure chain".
+func (st demoStyle) name() string {
+	if st.async {
+		return "async, " + st.spelling
 	}
-	if st.save != nil {
-		st.save(r)
+	return "sync, " + st.spelling
+}
+
+// code returns the Go expression of a call to e in style st.
+func (st demoStyle) code(e *demoEndpoint) string {
+	quoted := make([]string, len(e.segments))
+	for i, s := range e.segments {
+		quoted[i] = strconv.Quote(s)
 	}
-	return nil
+	chain := "client.Chain(" + strings.Join(quoted, ", ") + ")"
+	switch st.spelling {
+	case "declarative":
+		chain = "client.Chain(" + strconv.Quote(e.template) + ")"
+	case "pure chain":
+		chain = "client.Chain(" + strings.Join(quoted, ").Chain(") + ")"
+	}
+	verb := e.method[:1] + strings.ToLower(e.method[1:])
+	if st.async {
+		return chain + "." + verb + "Async(opts).Then(check).Wait()"
+	}
+	return chain + "." + verb + "(opts)"
+}
+
+// demoEndpoint is one endpoint of the demonstration, a row of the table.
+type demoEndpoint struct {
+	title    string
+	method   string
+	template string   // the declarative spelling
+	segments []string // the pure chain and variadic spelling
+	// request returns the options of the run-th call and the fields its
+	// answer must hold.
+	request func(run int) (wxpay.Opts, map[string]string)
+	show    []string // gjson paths printed
+	// save, if set, keeps what later endpoints need from the run-th answer.
+	save func(run int, r *wxpay.Response)
 }
 
 // The bank card the abnormal refunds send money to. The emulator decrypts
@@ -125,200 +178,294 @@ const (
 	demoBankAccount = "6214830000000403"
 	demoRealName    = "张三"
 	demoSubMchID    = wxpaytest.FixtureSubMchID
+	demoUserAccount = "工商银行借记卡0403" // the user_received_account of a refund to the card above
 )
 
-// demoSteps returns the calls of the demonstration. Later calls use the
-// refund ids earlier ones received.
-func demoSteps(ctx context.Context, client *wxpay.Client) []*demoStep {
-	var partnerAbnormalID, ecomUserID, ecomMerchantID string
+// demo holds the refunds the calls create, by run, for the calls after
+// them.
+type demo struct {
+	refundIDs     []string // domestic refunds applied for, by run
+	ecomRefundIDs []string // e-commerce refunds applied for, by run
+}
 
-	refund := func(outRefundNo, transactionID string) wxpay.Opts {
-		return wxpay.Opts{
-			"sub_mchid":      demoSubMchID,
-			"transaction_id": transactionID,
-			"out_trade_no":   transactionID,
-			"out_refund_no":  outRefundNo,
-			"reason":         "商品已售完",
-			"notify_url":     "https://weixin.qq.com",
-			"funds_account":  "AVAILABLE",
-			"amount": wxpay.Opts{
-				"refund":   888,
-				"from":     []wxpay.Opts{{"account": "AVAILABLE", "amount": 444}},
-				"total":    888,
-				"currency": "CNY",
-			},
-		}
+func newDemo() *demo {
+	return &demo{refundIDs: make([]string, len(demoStyles)), ecomRefundIDs: make([]string, len(demoStyles))}
+}
+
+// outRefundNo is the out_refund_no of the domestic refund of a run: run 0
+// applies for an ordinary refund and runs 1 to 5 for refunds that turn
+// out abnormal. The abnormal refund of run 0 handles the emulator's
+// fixture refund instead.
+func outRefundNo(run int) string {
+	if run == 0 {
+		return "1217752501201407033233368101"
 	}
-	ecommerceRefund := func(outRefundNo, transactionID string) wxpay.Opts {
-		return wxpay.Opts{
+	return "ABNORMAL121775250120140703323336810" + strconv.Itoa(run)
+}
+
+// abnormalRefund returns the refund id and out_refund_no of the domestic
+// ABNORMAL refund of a run.
+func (d *demo) abnormalRefund(run int) (id, outNo string) {
+	if run == 0 {
+		return wxpaytest.FixtureRefundID, wxpaytest.FixtureOutRefundNo
+	}
+	return d.refundIDs[run], outRefundNo(run)
+}
+
+// ecomOutRefundNo is the out_refund_no of the e-commerce refund of a run,
+// each of which turns out abnormal.
+func ecomOutRefundNo(run int) string {
+	return "ABNORMAL121775250120140703323336820" + strconv.Itoa(run)
+}
+
+// transactionID is the payment a run's refund refunds.
+func transactionID(kind, run int) string {
+	return fmt.Sprintf("42000000012024052000000%d0%d", kind, run)
+}
+
+// endpoints returns the table of the demonstration, in the order the calls
+// are made.
+func (d *demo) endpoints() []*demoEndpoint {
+	return []*demoEndpoint{{
+		title: "apply for a refund", method: http.MethodPost,
+		template: "v3/refund/domestic/refunds",
+		segments: []string{"v3", "refund", "domestic", "refunds"},
+		request:  d.applyRefund,
+		show:     []string{"refund_id", "out_refund_no", "status", "amount.refund", "amount.currency"},
+		save:     func(run int, r *wxpay.Response) { d.refundIDs[run] = r.Get("refund_id").String() },
+	}, {
+		title: "e-commerce refund", method: http.MethodPost,
+		template: "v3/ecommerce/refunds/apply",
+		segments: []string{"v3", "ecommerce", "refunds", "apply"},
+		request:  d.applyEcommerceRefund,
+		show:     []string{"refund_id", "out_refund_no", "amount.refund", "refund_account"},
+		save:     func(run int, r *wxpay.Response) { d.ecomRefundIDs[run] = r.Get("refund_id").String() },
+	}, {
+		title: "abnormal refund to the user's bank card, encrypted", method: http.MethodPost,
+		template: "v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+		segments: []string{"v3", "refund", "domestic", "refunds", "_refund_id_", "applyAbnormalRefund"},
+		request:  d.applyAbnormalRefund,
+		show:     []string{"refund_id", "status", "channel", "user_received_account"},
+	}, {
+		title: "e-commerce abnormal refund, to the user's card or the merchant's account", method: http.MethodPost,
+		template: "v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund",
+		segments: []string{"v3", "ecommerce", "refunds", "_refund_id_", "applyAbnormalRefund"},
+		request:  d.applyEcommerceAbnormalRefund,
+		show:     []string{"refund_id", "status", "channel", "user_received_account"},
+	}, {
+		title: "query a refund by out_refund_no", method: http.MethodGet,
+		template: "v3/refund/domestic/refunds/{out_refund_no}",
+		segments: []string{"v3", "refund", "domestic", "refunds", "_out_refund_no_"},
+		request:  d.queryRefund,
+		show:     []string{"out_refund_no", "status", "channel", "user_received_account", "amount.refund"},
+	}, {
+		title: "query an e-commerce refund by refund_id", method: http.MethodGet,
+		template: "v3/ecommerce/refunds/id/{refund_id}",
+		segments: []string{"v3", "ecommerce", "refunds", "id", "_refund_id_"},
+		request:  d.queryEcommerceRefund,
+		show:     []string{"refund_id", "status", "channel", "user_received_account"},
+	}}
+}
+
+func (d *demo) applyRefund(run int) (wxpay.Opts, map[string]string) {
+	status := "ABNORMAL"
+	if run == 0 {
+		status = "PROCESSING"
+	}
+	return wxpay.Opts{"json": wxpay.Opts{
+		"sub_mchid":      demoSubMchID,
+		"transaction_id": transactionID(1, run),
+		"out_trade_no":   transactionID(1, run),
+		"out_refund_no":  outRefundNo(run),
+		"reason":         "商品已售完",
+		"notify_url":     "https://weixin.qq.com",
+		"funds_account":  "AVAILABLE",
+		"amount": wxpay.Opts{
+			"refund":   888,
+			"from":     []wxpay.Opts{{"account": "AVAILABLE", "amount": 444}},
+			"total":    888,
+			"currency": "CNY",
+		},
+	}}, map[string]string{"status": status, "amount.refund": "888"}
+}
+
+func (d *demo) applyEcommerceRefund(run int) (wxpay.Opts, map[string]string) {
+	return wxpay.Opts{"json": wxpay.Opts{
 			"sub_mchid":      demoSubMchID,
 			"sp_appid":       "wx8888888888888888",
 			"sub_appid":      "wx8888888888888888",
-			"transaction_id": transactionID,
-			"out_refund_no":  outRefundNo,
+			"transaction_id": transactionID(2, run),
+			"out_refund_no":  ecomOutRefundNo(run),
 			"reason":         "商品已售完",
-			"amount": wxpay.Opts{
-				"refund":   888,
-				"total":    888,
-				"currency": "CNY",
-			},
+			"amount":         wxpay.Opts{"refund": 888, "total": 888, "currency": "CNY"},
 			"notify_url":     "https://weixin.qq.com",
 			"refund_account": "REFUND_SOURCE_SUB_MERCHANT",
 			"funds_account":  "AVAILABLE",
-		}
-	}
-	toUserCard := func(outRefundNo string) wxpay.Opts {
-		return wxpay.Opts{
-			"sub_mchid":     demoSubMchID,
-			"out_refund_no": outRefundNo,
-			"type":          "USER_BANK_CARD",
-			"bank_type":     "ICBC_DEBIT",
-			"bank_account":  demoBankAccount, // plain text: the encrypt option encrypts it
-			"real_name":     demoRealName,
-		}
-	}
-	userCardAccount := "工商银行借记卡" + demoBankAccount[len(demoBankAccount)-4:]
-	// expect turns an async Then callback into a check of the answer.
-	expect := func(path, value string) func(*wxpay.Response) (*wxpay.Response, error) {
-		return func(r *wxpay.Response) (*wxpay.Response, error) {
-			if got := r.Get(path).String(); got != value {
-				return nil, fmt.Errorf("then: %s = %q, want %q", path, got, value)
-			}
-			return r, nil
-		}
-	}
+		}},
+		map[string]string{"amount.refund": "888", "refund_account": "REFUND_SOURCE_SUB_MERCHANT"}
+}
 
-	return []*demoStep{
-		{
-			title: "apply for a refund", style: "sync, declarative", method: http.MethodPost,
-			chain: client.Chain("v3/refund/domestic/refunds"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.Post(wxpay.Opts{"json": refund("1217752501201407033233368101", "4200000001202405200000000101")})
-			},
-			show: []string{"refund_id", "out_refund_no", "status", "amount.refund", "amount.currency"},
-			want: map[string]string{"status": "PROCESSING", "amount.refund": "888"},
-		},
-		{
-			title: "apply for a refund that turns out abnormal", style: "async, pure chain", method: http.MethodPost,
-			chain: client.Chain("v3").Chain("refund").Chain("domestic").Chain("refunds"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.PostAsync(wxpay.Opts{"json": refund("ABNORMAL1217752501201407033233368102", "4200000001202405200000000102")}).
-					Then(expect("status", "ABNORMAL")).
-					Wait()
-			},
-			show: []string{"refund_id", "out_refund_no", "status"},
-			want: map[string]string{"status": "ABNORMAL"},
-			save: func(r *wxpay.Response) { partnerAbnormalID = r.Get("refund_id").String() },
-		},
-		{
-			title: "e-commerce refund", style: "sync, pure chain", method: http.MethodPost,
-			chain: client.Chain("v3").Chain("ecommerce").Chain("refunds").Chain("apply"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.Post(wxpay.Opts{"json": ecommerceRefund("ABNORMAL1217752501201407033233368103", "4200000001202405200000000103")})
-			},
-			show: []string{"refund_id", "out_refund_no", "amount.refund", "refund_account"},
-			want: map[string]string{"amount.refund": "888", "refund_account": "REFUND_SOURCE_SUB_MERCHANT"},
-			save: func(r *wxpay.Response) { ecomUserID = r.Get("refund_id").String() },
-		},
-		{
-			title: "e-commerce refund", style: "async, declarative", method: http.MethodPost,
-			chain: client.Chain("v3/ecommerce/refunds/apply"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.PostAsync(wxpay.Opts{"json": ecommerceRefund("ABNORMAL1217752501201407033233368104", "4200000001202405200000000104")}).
-					Then(func(r *wxpay.Response) (*wxpay.Response, error) {
-						ecomMerchantID = r.Get("refund_id").String()
-						return r, nil
-					}).
-					Wait()
-			},
-			show: []string{"refund_id", "out_refund_no", "amount.refund", "create_time"},
-			want: map[string]string{"amount.refund": "888"},
-		},
-		{
-			title: "abnormal refund to the user's bank card, Wechatpay-Serial named", style: "sync, declarative", method: http.MethodPost,
-			chain: client.Chain("v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.Post(wxpay.Opts{
-					"refund_id": wxpaytest.FixtureRefundID,
-					"json":      toUserCard(wxpaytest.FixtureOutRefundNo),
-					"encrypt":   []string{"bank_account", "real_name"},
-					"headers":   wxpay.Opts{"Wechatpay-Serial": wxpaytest.DefaultPlatformSerial},
-				})
-			},
-			show: []string{"refund_id", "status", "channel", "user_received_account"},
-			want: map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD", "user_received_account": userCardAccount},
-		},
-		{
-			title: "abnormal refund to the user's bank card, Wechatpay-Serial set by encrypt", style: "async, pure chain", method: http.MethodPost,
-			chain: client.Chain("v3").Chain("refund").Chain("domestic").Chain("refunds").Chain("_refund_id_").Chain("applyAbnormalRefund"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.PostAsync(wxpay.Opts{
-					"refund_id": partnerAbnormalID,
-					"json":      toUserCard("ABNORMAL1217752501201407033233368102"),
-					"encrypt":   []string{"bank_account", "real_name"},
-				}).Then(expect("channel", "OTHER_BANKCARD")).Wait()
-			},
-			show: []string{"refund_id", "status", "channel", "user_received_account"},
-			want: map[string]string{"status": "PROCESSING", "user_received_account": userCardAccount},
-		},
-		{
-			title: "e-commerce abnormal refund to the user's bank card", style: "sync, variadic", method: http.MethodPost,
-			chain: client.Chain("v3", "ecommerce", "refunds", "_refund_id_", "applyAbnormalRefund"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				body := toUserCard("ABNORMAL1217752501201407033233368103")
-				body["individual_auth_id"] = "1900000109"
-				return ch.Post(wxpay.Opts{
-					"refund_id": ecomUserID,
-					"json":      body,
-					"encrypt":   []string{"bank_account", "real_name"},
-				})
-			},
-			show: []string{"refund_id", "status", "channel", "user_received_account", "refund_account"},
-			want: map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD", "user_received_account": userCardAccount},
-		},
-		{
-			title: "e-commerce abnormal refund to the merchant's bank account", style: "async, declarative", method: http.MethodPost,
-			chain: client.Chain("v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.PostAsync(wxpay.Opts{
-					"refund_id": ecomMerchantID,
-					"json": wxpay.Opts{
-						"sub_mchid":     demoSubMchID,
-						"out_refund_no": "ABNORMAL1217752501201407033233368104",
-						"type":          "MERCHANT_BANK_CARD",
-					},
-				}).Then(expect("status", "PROCESSING")).Wait()
-			},
-			show: []string{"refund_id", "status", "channel", "user_received_account"},
-			want: map[string]string{"channel": "OTHER_BANKCARD", "user_received_account": wxpaytest.MerchantReceivedAccount},
-		},
-		{
-			title: "query the refund the first abnormal refund handled", style: "sync, declarative", method: http.MethodGet,
-			chain: client.Chain("v3/refund/domestic/refunds/{out_refund_no}"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				return ch.Get(wxpay.Opts{
-					"out_refund_no": wxpaytest.FixtureOutRefundNo,
-					"query":         wxpay.Opts{"sub_mchid": demoSubMchID},
-				})
-			},
-			show: []string{"out_refund_no", "status", "channel", "user_received_account", "amount.refund"},
-			want: map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD", "user_received_account": userCardAccount},
-		},
-		{
-			title: "query an e-commerce refund by refund_id", style: "sync with a context, declarative", method: http.MethodGet,
-			chain: client.Chain("v3/ecommerce/refunds/id/{refund_id}"),
-			call: func(ch wxpay.Chain) (*wxpay.Response, error) {
-				ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				defer cancel()
-				return ch.Do(ctx, http.MethodGet, wxpay.Opts{
-					"refund_id": ecomUserID,
-					"query":     wxpay.Opts{"sub_mchid": demoSubMchID},
-				})
-			},
-			show: []string{"refund_id", "status", "channel", "user_received_account"},
-			want: map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD"},
-		},
+// toUserCard is the body of an abnormal refund to the user's bank card,
+// with the card number and name in plain text: the encrypt option encrypts
+// them.
+func toUserCard(outNo string) wxpay.Opts {
+	return wxpay.Opts{
+		"sub_mchid":     demoSubMchID,
+		"out_refund_no": outNo,
+		"type":          "USER_BANK_CARD",
+		"bank_type":     "ICBC_DEBIT",
+		"bank_account":  demoBankAccount,
+		"real_name":     demoRealName,
 	}
+}
+
+// applyAbnormalRefund sends the user's bank card encrypted; the even runs
+// name the key to encrypt with in the Wechatpay-Serial header, the odd
+// runs let the encrypt option choose it and set the header.
+func (d *demo) applyAbnormalRefund(run int) (wxpay.Opts, map[string]string) {
+	id, outNo := d.abnormalRefund(run)
+	opts := wxpay.Opts{
+		"refund_id": id,
+		"json":      toUserCard(outNo),
+		"encrypt":   []string{"bank_account", "real_name"},
+	}
+	if run%2 == 0 {
+		opts["headers"] = wxpay.Opts{"Wechatpay-Serial": wxpaytest.DefaultPlatformSerial}
+	}
+	return opts, map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD", "user_received_account": demoUserAccount}
+}
+
+// applyEcommerceAbnormalRefund sends the even runs' money to the user's
+// bank card, encrypted, and the odd runs' to the merchant's account.
+func (d *demo) applyEcommerceAbnormalRefund(run int) (wxpay.Opts, map[string]string) {
+	want := map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD", "user_received_account": demoUserAccount}
+	body := toUserCard(ecomOutRefundNo(run))
+	body["individual_auth_id"] = "1900000109"
+	opts := wxpay.Opts{"refund_id": d.ecomRefundIDs[run], "json": body, "encrypt": []string{"bank_account", "real_name"}}
+	if run%2 == 1 {
+		opts = wxpay.Opts{"refund_id": d.ecomRefundIDs[run], "json": wxpay.Opts{
+			"sub_mchid":     demoSubMchID,
+			"out_refund_no": ecomOutRefundNo(run),
+			"type":          "MERCHANT_BANK_CARD",
+		}}
+		want["user_received_account"] = wxpaytest.MerchantReceivedAccount
+	}
+	return opts, want
+}
+
+func (d *demo) queryRefund(run int) (wxpay.Opts, map[string]string) {
+	_, outNo := d.abnormalRefund(run)
+	return wxpay.Opts{"out_refund_no": outNo, "query": wxpay.Opts{"sub_mchid": demoSubMchID}},
+		map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD", "user_received_account": demoUserAccount}
+}
+
+func (d *demo) queryEcommerceRefund(run int) (wxpay.Opts, map[string]string) {
+	return wxpay.Opts{"refund_id": d.ecomRefundIDs[run], "query": wxpay.Opts{"sub_mchid": demoSubMchID}},
+		map[string]string{"status": "PROCESSING", "channel": "OTHER_BANKCARD"}
+}
+
+// demoResult is what one call of the demonstration did.
+type demoResult struct {
+	e       *demoEndpoint
+	style   demoStyle
+	chain   wxpay.Chain
+	resp    *wxpay.Response
+	err     error
+	elapsed time.Duration
+}
+
+// call makes the run-th call of endpoint e in style st and checks its
+// answer: signed, holding the fields it should. In the async style the
+// check runs in Then.
+func (d *demo) call(client *wxpay.Client, e *demoEndpoint, run int, st demoStyle) demoResult {
+	opts, want := e.request(run)
+	ch := st.chain(client, e)
+	check := func(r *wxpay.Response) (*wxpay.Response, error) {
+		if !r.Verified {
+			return nil, errors.New("the answer was not verified")
+		}
+		for _, p := range slices.Sorted(maps.Keys(want)) {
+			if got := r.Get(p).String(); got != want[p] {
+				return nil, fmt.Errorf("%s = %q, want %q", p, got, want[p])
+			}
+		}
+		return r, nil
+	}
+	start := time.Now()
+	var resp *wxpay.Response
+	var err error
+	switch {
+	case st.async && e.method == http.MethodGet:
+		resp, err = ch.GetAsync(opts).Then(check).Wait()
+	case st.async:
+		resp, err = ch.PostAsync(opts).Then(check).Wait()
+	case e.method == http.MethodGet:
+		resp, err = ch.Get(opts)
+	default:
+		resp, err = ch.Post(opts)
+	}
+	if err == nil && !st.async {
+		resp, err = check(resp)
+	}
+	r := demoResult{e: e, style: st, chain: ch, resp: resp, err: err, elapsed: time.Since(start)}
+	if err == nil && e.save != nil {
+		e.save(run, resp)
+	}
+	return r
+}
+
+// writeText writes the result for a reader: the style, the status, the
+// key the signature verified with, and the fields the endpoint shows.
+func (r demoResult) writeText(w io.Writer) {
+	if r.err != nil {
+		fmt.Fprintf(w, "    %s: FAILED: %v\n", r.style.name(), r.err)
+		return
+	}
+	fmt.Fprintf(w, "    %s: %d %s, signature verified with %s (%v)\n", r.style.name(),
+		r.resp.StatusCode, http.StatusText(r.resp.StatusCode), r.resp.Serial, r.elapsed.Round(time.Millisecond))
+	var line []string
+	for _, p := range r.e.show {
+		line = append(line, p+"="+r.resp.Get(p).String())
+	}
+	fmt.Fprintf(w, "      %s\n", strings.Join(line, "  "))
+}
+
+// demoJSON is the line --json writes for one call.
+type demoJSON struct {
+	Step      int             `json:"step"`
+	Endpoint  string          `json:"endpoint"`
+	Style     string          `json:"style"`
+	Code      string          `json:"code"`
+	Method    string          `json:"method"`
+	Path      string          `json:"path"`
+	OK        bool            `json:"ok"`
+	Error     string          `json:"error,omitempty"`
+	Status    int             `json:"status,omitempty"`
+	Verified  bool            `json:"verified"`
+	Serial    string          `json:"serial,omitempty"`
+	ElapsedMS int64           `json:"elapsed_ms"`
+	Response  json.RawMessage `json:"response,omitempty"`
+}
+
+// writeJSON writes the result as one JSON object on a line of its own.
+func (r demoResult) writeJSON(w io.Writer, step int) {
+	j := demoJSON{
+		Step: step, Endpoint: r.e.title, Style: r.style.name(), Code: r.style.code(r.e),
+		Method: r.e.method, Path: r.chain.String(), OK: r.err == nil, ElapsedMS: r.elapsed.Milliseconds(),
+	}
+	if r.err != nil {
+		j.Error = r.err.Error()
+	} else {
+		j.Status, j.Verified, j.Serial = r.resp.StatusCode, r.resp.Verified, r.resp.Serial
+		if json.Valid(r.resp.Body) {
+			j.Response = r.resp.Body
+		}
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		b, _ = json.Marshal(demoJSON{Step: step, Endpoint: r.e.title, Style: r.style.name(), Error: err.Error()})
+	}
+	fmt.Fprintf(w, "%s\n", b)
 }
 
 // flagSet returns the flags of wxpay demo, bound to c.
@@ -332,7 +479,8 @@ func (c *DemoCommand) flagSet() *flag.FlagSet {
 const demoUsage = `Usage: wxpay demo [--json]
 
 Starts the WeChat Pay emulator in this process and makes the seed calls
-against it, each in one of the chain styles, printing the verified answers:
+and two queries against it, each endpoint in every chain style, printing
+the verified answers:
 
 	apply for a refund            POST v3/refund/domestic/refunds
 	e-commerce refund             POST v3/ecommerce/refunds/apply
@@ -341,13 +489,17 @@ against it, each in one of the chain styles, printing the verified answers:
 	query a refund                GET  v3/refund/domestic/refunds/{out_refund_no}
 	query an e-commerce refund    GET  v3/ecommerce/refunds/id/{refund_id}
 
-The bank card number and name of the abnormal refunds are encrypted with
-the emulator's WeChat Pay key through the encrypt option, which also sets
-the Wechatpay-Serial header. Nothing leaves the machine.
+The chain styles are the path written declaratively, as a pure chain or
+variadically, each called sync or async: 36 calls. The bank card number
+and name of the abnormal refunds are encrypted with the emulator's WeChat
+Pay key through the encrypt option, which also sets the Wechatpay-Serial
+header when the call does not name the key. Nothing leaves the machine.
 
 Flags:
 
-	--json   print each answer's JSON too
+	--json   print one JSON object per call, a line each, with the style,
+	         the Go expression of the call, the status and the answer;
+	         the other lines go to standard error
 
 Exit status: 0 when every call succeeded and every answer's signature was
 verified, 1 otherwise.

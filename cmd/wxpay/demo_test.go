@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,21 @@ import (
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
+// demoStyleNames are the chain styles every endpoint of the demo runs in.
+var demoStyleNames = []string{
+	"sync, declarative", "async, declarative", "sync, pure chain", "async, pure chain", "sync, variadic", "async, variadic",
+}
+
+// demoPaths are the endpoints of the demo.
+var demoPaths = []string{
+	"POST v3/refund/domestic/refunds",
+	"POST v3/ecommerce/refunds/apply",
+	"POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+	"POST v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund",
+	"GET v3/refund/domestic/refunds/{out_refund_no}",
+	"GET v3/ecommerce/refunds/id/{refund_id}",
+}
+
 func TestDemo(t *testing.T) {
 	start := time.Now()
 	r := runMain(t, invocation{}, "demo")
@@ -20,41 +36,94 @@ func TestDemo(t *testing.T) {
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("demo took %v", d)
 	}
-	if !strings.HasSuffix(r.stdout, "\nAll 10 calls succeeded and every answer's signature was verified.\n") {
+	calls := len(demoPaths) * len(demoStyleNames)
+	if !strings.HasSuffix(r.stdout, fmt.Sprintf("\nAll %d calls succeeded and every answer's signature was verified.\n", calls)) {
 		t.Errorf("demo does not end with the success line:\n%s", r.stdout)
 	}
 	if strings.Contains(r.stdout, "FAILED") || r.stderr != "" {
 		t.Errorf("demo reports a failure:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
+	// Every endpoint, in every style, in the order of the table.
+	rest := r.stdout
+	for _, path := range demoPaths {
+		for i, style := range demoStyleNames {
+			want := "    " + style + ": 200 OK, signature verified with " + wxpaytest.DefaultPlatformSerial
+			if i == 0 {
+				want = "    " + path + ", in 6 styles:\n" + want
+			}
+			at := strings.Index(rest, want)
+			if at < 0 {
+				t.Fatalf("demo output lacks %q (after the calls before it):\n%s", want, r.stdout)
+			}
+			rest = rest[at+len(want):]
+		}
+	}
 	for _, want := range []string{
-		"(sync, declarative)\n    POST v3/refund/domestic/refunds\n",
-		"(async, pure chain)\n    POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund\n",
-		"(sync, variadic)\n    POST v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund\n",
-		"(async, declarative)\n    POST v3/ecommerce/refunds/apply\n",
-		"GET v3/refund/domestic/refunds/{out_refund_no}\n",
-		"GET v3/ecommerce/refunds/id/{refund_id}\n",
 		"refund_id=" + wxpaytest.FixtureRefundID + "  status=PROCESSING  channel=OTHER_BANKCARD  user_received_account=工商银行借记卡0403",
 		"user_received_account=" + wxpaytest.MerchantReceivedAccount,
-		"200 OK, signature verified with " + wxpaytest.DefaultPlatformSerial,
+		"out_refund_no=" + wxpaytest.FixtureOutRefundNo + "  status=PROCESSING  channel=OTHER_BANKCARD",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if n := strings.Count(r.stdout, "signature verified with"); n != 10 {
-		t.Errorf("%d answers reported verified, want 10", n)
-	}
-
-	r = runMain(t, invocation{}, "demo", "--json")
-	wantCode(t, r, exitOK, "demo", "--json")
-	if !strings.Contains(r.stdout, "    | {\n    |   \"refund_id\": ") {
-		t.Errorf("demo --json does not print the answers:\n%s", r.stdout)
+	if n := strings.Count(r.stdout, "signature verified with"); n != calls {
+		t.Errorf("%d answers reported verified, want %d", n, calls)
 	}
 
 	r = runMain(t, invocation{}, "demo", "now")
 	wantCode(t, r, exitUsage, "demo", "now")
 	if !strings.Contains(r.stderr, "Try: wxpay demo -h") {
 		t.Errorf("stderr lacks the hint:\n%s", r.stderr)
+	}
+}
+
+// wxpay demo --json prints one JSON object per call on standard output, and
+// nothing else there.
+func TestDemoJSON(t *testing.T) {
+	r := runMain(t, invocation{}, "demo", "--json")
+	wantCode(t, r, exitOK, "demo", "--json")
+	type line struct {
+		Step     int             `json:"step"`
+		Style    string          `json:"style"`
+		Code     string          `json:"code"`
+		Method   string          `json:"method"`
+		Path     string          `json:"path"`
+		OK       bool            `json:"ok"`
+		Status   int             `json:"status"`
+		Verified bool            `json:"verified"`
+		Serial   string          `json:"serial"`
+		Response json.RawMessage `json:"response"`
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != len(demoPaths)*len(demoStyleNames) {
+		t.Fatalf("%d lines, want one per call (%d):\n%s", len(lines), len(demoPaths)*len(demoStyleNames), r.stdout)
+	}
+	for i, l := range lines {
+		var got line
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatalf("line %d is not a JSON object: %v\n%s", i+1, err, l)
+		}
+		endpoint, style := i/len(demoStyleNames), i%len(demoStyleNames)
+		if got.Step != endpoint+1 || got.Style != demoStyleNames[style] || got.Method+" "+got.Path != demoPaths[endpoint] {
+			t.Errorf("line %d: step %d, %s %s in style %q; want step %d, %s in style %q", i+1, got.Step, got.Method, got.Path, got.Style, endpoint+1, demoPaths[endpoint], demoStyleNames[style])
+		}
+		if !got.OK || got.Status != 200 || !got.Verified || got.Serial != wxpaytest.DefaultPlatformSerial {
+			t.Errorf("line %d: ok %v, status %d, verified %v, serial %q", i+1, got.OK, got.Status, got.Verified, got.Serial)
+		}
+		var answer map[string]any
+		if err := json.Unmarshal(got.Response, &answer); err != nil || answer["refund_id"] == nil && answer["out_refund_no"] == nil {
+			t.Errorf("line %d: response %s is not the answer", i+1, got.Response)
+		}
+		if !strings.HasPrefix(got.Code, "client.Chain(") {
+			t.Errorf("line %d: code %q", i+1, got.Code)
+		}
+	}
+	if !strings.Contains(lines[3], `"code":"client.Chain(\"v3\").Chain(\"refund\").Chain(\"domestic\").Chain(\"refunds\").PostAsync(opts).Then(check).Wait()"`) {
+		t.Errorf("line 4 does not show the async pure chain call:\n%s", lines[3])
+	}
+	if !strings.Contains(r.stderr, "All 36 calls succeeded") {
+		t.Errorf("stderr lacks the summary:\n%s", r.stderr)
 	}
 }
 
