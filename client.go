@@ -45,6 +45,7 @@ type Client struct {
 	hc        *fasthttp.Client
 	timeout   time.Duration
 	userAgent string
+	headers   [][2]string // Config.Headers, checked (headers.go)
 	now       func() time.Time
 }
 
@@ -157,14 +158,18 @@ func (c *Client) setVerifier(cfg Config, allowNoCerts bool) error {
 	return nil
 }
 
-// setLimits checks the timeout and the response size cap, and sets the
-// timeout and User-Agent, or their defaults.
+// setLimits checks the timeout, the response size cap and the default
+// headers, and sets them, the User-Agent, or their defaults.
 func (c *Client) setLimits(cfg Config) error {
 	if cfg.Timeout < 0 {
 		return fmt.Errorf("Timeout %v is negative", cfg.Timeout)
 	}
 	if cfg.MaxResponseBodySize < 0 {
 		return fmt.Errorf("MaxResponseBodySize %d is negative", cfg.MaxResponseBodySize)
+	}
+	var err error
+	if c.headers, err = defaultHeaders(cfg.Headers); err != nil { // headers.go
+		return err
 	}
 	c.timeout, c.userAgent = cfg.Timeout, cfg.UserAgent
 	if c.timeout == 0 {

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -75,6 +76,15 @@ type Config struct {
 	// UserAgent is sent with every request. If empty, DefaultUserAgent is
 	// used.
 	UserAgent string
+	// Headers, if set, are sent with every request (APIv3, APIv2 and the
+	// downloads), under a call's own: a header the headers option gives,
+	// in any case, replaces the one here. Each value of a header is sent;
+	// User-Agent and Wechatpay-Serial take one value, and Content-Type,
+	// which belongs to a body, and the headers the client sets itself
+	// (Authorization, Host, Content-Length, Transfer-Encoding,
+	// Connection) are refused. An Accept here replaces the client's. The
+	// map is copied by New.
+	Headers http.Header
 	// OnNotificationError, if set, is called by NotificationHandler,
 	// FasthttpNotificationHandler and V2NotificationHandler with the reason
 	// each refused notification was refused (a bad signature, a malformed

@@ -37,8 +37,9 @@ type prepared struct {
 	body        []byte
 	signBody    []byte // signed instead of body when set: an upload's meta JSON
 	contentType string
-	headers     [][2]string
-	deadline    time.Time // when the call must be over, see callDeadline
+	headers     [][2]string // the headers option over Config.Headers (headers.go)
+	ownAccept   bool        // headers hold an Accept, which replaces the client's
+	deadline    time.Time   // when the call must be over, see callDeadline
 }
 
 type buffers struct {
@@ -68,7 +69,7 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 	if err := p.setBody(opts); err != nil { // body.go
 		return nil, err
 	}
-	if err := p.setHeaders(opts); err != nil { // headers.go
+	if err := p.setHeaders(opts, c.headers); err != nil { // headers.go
 		return nil, err
 	}
 	if err := p.setFile(opts); err != nil { // upload.go
@@ -110,7 +111,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string
 	if err != nil {
 		return nil, err
 	}
-	req := c.newRequest(p, origin, target, auth) // transport.go
+	req := c.newRequest(p, origin, target, auth, accept(p.method, p.pathOnly)) // transport.go, headers.go
 	resp := fasthttp.AcquireResponse()
 	if err := c.send(ctx, c.hc, req, resp, p.method, origin, target, p.deadline); err != nil { // transport.go
 		return nil, err

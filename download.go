@@ -279,7 +279,8 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 	}
 	hc := c.streamClient(conns)
 	stop := context.AfterFunc(ctx, conns.closeAll)
-	req := fasthttp.AcquireRequest()
+	// A download asks for any type, whatever its path (transport.go).
+	req := c.newRequest(p, p.origin, target, auth, acceptFile)
 	resp := fasthttp.AcquireResponse()
 	finish := func() {
 		stop()
@@ -289,12 +290,6 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		fasthttp.ReleaseResponse(resp)
 		hc.CloseIdleConnections()
 	}
-	req.Header.DisableNormalizing()
-	req.SetRequestURI(p.origin + target)
-	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", acceptFile)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.SetBytesV("Authorization", auth)
 	if err := hc.Do(req, resp); err != nil {
 		finish()
 		return nil, nil, transportError(ctx, p.method, p.origin, target, err)

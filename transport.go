@@ -18,19 +18,15 @@ import (
 )
 
 // newRequest returns the fasthttp request of one attempt of the APIv3
-// request p to origin, with the Authorization header auth. The caller
-// releases it.
-func (c *Client) newRequest(p *prepared, origin, target string, auth []byte) *fasthttp.Request {
+// request p to origin, with the Authorization header auth and, unless p's
+// headers give one, the Accept header acc. The caller releases it.
+func (c *Client) newRequest(p *prepared, origin, target string, auth []byte, acc string) *fasthttp.Request {
 	req := fasthttp.AcquireRequest()
 	req.Header.DisableNormalizing()
 	req.SetRequestURI(origin + target)
 	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", accept(p.method, p.pathOnly))
-	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.SetBytesV("Authorization", auth)
-	for _, h := range p.headers {
-		req.Header.Set(h[0], h[1])
-	}
+	c.putHeaders(req, acc, p.ownAccept, p.headers) // headers.go
 	if p.body != nil {
 		req.Header.SetContentType(p.contentType)
 		// A copy: the caller may reuse its buffer as soon as Do returns,

@@ -39,6 +39,10 @@ var (
 // v2OptionKeys are the Opts keys of an APIv2 call.
 var v2OptionKeys = [...]string{"xml", "security", "nonceless", "headers"}
 
+// acceptV2 is the Accept header of APIv2 requests: XML answers, and the
+// text or gzip files of the bill downloads.
+const acceptV2 = "text/xml, text/plain, application/x-gzip"
+
 // v2Client is the APIv2 part of a Client.
 type v2Client struct {
 	secret string
@@ -128,13 +132,14 @@ func v2NeedsCert(path string) bool {
 
 // v2Prepared is an APIv2 request ready to be sent.
 type v2Prepared struct {
-	target   string // path as sent, base path included
-	pathOnly string // path below the base, without v2/
-	body     []byte
-	signType string
-	security bool
-	headers  [][2]string
-	deadline time.Time // when the call must be over, see callDeadline
+	target    string // path as sent, base path included
+	pathOnly  string // path below the base, without v2/
+	body      []byte
+	signType  string
+	security  bool
+	headers   [][2]string // the headers option over Config.Headers (headers.go)
+	ownAccept bool        // headers hold an Accept, which replaces the client's
+	deadline  time.Time   // when the call must be over, see callDeadline
 }
 
 // prepareV2 checks the options of an APIv2 call and builds its signed
@@ -160,11 +165,17 @@ func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, err
 	if err := c.checkV2Security(p); err != nil {
 		return nil, err
 	}
+	var own [][2]string
 	if hv, ok := option(opts, "headers"); ok {
-		if p.headers, err = headerList(hv); err != nil {
+		if own, err = headerList(hv); err != nil {
+			return nil, err
+		}
+		if err := checkSingleValues(own); err != nil {
 			return nil, err
 		}
 	}
+	p.headers = mergeHeaders(c.headers, own) // headers.go
+	p.ownAccept = hasHeader(p.headers, "Accept")
 	return p, nil
 }
 
@@ -376,12 +387,8 @@ func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepar
 	req.Header.DisableNormalizing()
 	req.SetRequestURI(origin + p.target)
 	req.Header.SetMethod(http.MethodPost)
-	req.Header.Set("Accept", "text/xml, text/plain, application/x-gzip")
-	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.SetContentType("text/xml; charset=utf-8")
-	for _, h := range p.headers {
-		req.Header.Set(h[0], h[1])
-	}
+	c.putHeaders(req, acceptV2, p.ownAccept, p.headers) // headers.go: a Content-Type there replaces this one
 	req.SetBodyRaw(p.body)
 
 	if err := c.send(ctx, hc, req, resp, http.MethodPost, origin, p.target, p.deadline); err != nil { // transport.go
