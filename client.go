@@ -6,9 +6,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +43,11 @@ type Client struct {
 	limiter       *limiter
 
 	onNotificationError func(error)
+
+	middleware Exchange   // Config.Middleware around the exchange, nil without (middleware.go)
+	debugW     io.Writer  // Config.Debug
+	debugMu    sync.Mutex // one block of the debug log at a time (debug.go)
+	debugSeq   atomic.Uint64
 
 	hc        *fasthttp.Client
 	timeout   time.Duration
@@ -94,6 +101,9 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	}
 	if err == nil {
 		err = c.setupV2(cfg) // v2.go
+	}
+	if err == nil {
+		err = c.setObservers(cfg) // middleware.go
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)

@@ -2,7 +2,9 @@
 """Checks the Go code in README.md and docs/*.md against the real API.
 
 Each ```go block is gofmt-checked as written, then:
-  - a block starting with "package main" is built as a program;
+  - a block starting with "package main" is built as a program, and run
+    too when preceded by <!-- run ... --> (it must exit 0: it starts its
+    own wxpaytest emulator);
   - a block preceded by <!-- compile-only ... --> is compiled inside a
     function taking (ctx context.Context, client *wxpay.Client) but not run;
   - a block preceded by <!-- not-compiled ... --> is skipped (a listing of
@@ -17,6 +19,7 @@ repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 files = [os.path.join(repo, 'README.md')] + sorted(glob.glob(os.path.join(repo, 'docs', '*.md')))
 
 frags, conly, progs, skipped = [], [], [], 0
+runs = set()  # names of the programs to run
 for md in files:
     text = open(md, encoding='utf-8').read()
     rel = os.path.relpath(md, repo)
@@ -31,6 +34,8 @@ for md in files:
             skipped += 1
         elif code.lstrip().startswith('package main'):
             progs.append((name, code, where))
+            if before.startswith('<!-- run'):
+                runs.add(name)
         elif 'compile-only' in before:
             conly.append((name, code, where))
         else:
@@ -57,12 +62,13 @@ try:
     with open(os.path.join(work, 'go.mod'), 'w') as f:
         f.write(f'module doccheck\n\ngo 1.26\n\nrequire github.com/wxpay-chain/wxpay v0.0.0\n\nreplace github.com/wxpay-chain/wxpay => {repo}\n')
     shutil.copy(os.path.join(repo, 'go.sum'), os.path.join(work, 'go.sum'))
-    imports = ['context', 'crypto/rsa', 'encoding/json', 'errors', 'fmt', 'log', 'net/http', 'os', 'time',
+    imports = ['bytes', 'context', 'crypto/rsa', 'encoding/json', 'errors', 'fmt', 'log', 'net/http', 'os', 'strings', 'time',
                'github.com/tidwall/gjson', 'github.com/wxpay-chain/wxpay', 'github.com/wxpay-chain/wxpay/rsaenc',
-               'github.com/wxpay-chain/wxpay/aesgcm', 'github.com/wxpay-chain/wxpay/wxpaytest']
-    uses = ['context.Background', 'rsa.EncryptOAEP', 'json.Marshal', 'errors.As', 'fmt.Println', 'log.Println',
-            'http.MethodGet', 'os.Exit', 'time.Second', 'gjson.Parse', 'wxpay.New', 'rsaenc.Encrypt', 'aesgcm.Decrypt',
-            'wxpaytest.NewServer']
+               'github.com/wxpay-chain/wxpay/aesgcm', 'github.com/wxpay-chain/wxpay/verifier',
+               'github.com/wxpay-chain/wxpay/wxpaytest']
+    uses = ['bytes.NewReader', 'context.Background', 'rsa.EncryptOAEP', 'json.Marshal', 'errors.As', 'fmt.Println', 'log.Println',
+            'http.MethodGet', 'os.Exit', 'strings.Contains', 'time.Second', 'gjson.Parse', 'wxpay.New', 'rsaenc.Encrypt',
+            'aesgcm.Decrypt', 'verifier.VerifySignature', 'wxpaytest.NewServer']
     src = ['package main', '', 'import (']
     src += [f'\t"{p}"' for p in imports]
     src += [')', '']
@@ -98,8 +104,15 @@ try:
         sys.exit(1)
     with open(os.devnull, 'w') as devnull:
         r = subprocess.run(['go', 'run', './frags'], cwd=work, env=env, stdout=devnull)
-    if r.returncode != 0:
-        sys.exit(1)
-    print(f'doccheck: {len(frags)} fragments ran, {len(conly)} compiled only, {len(progs)} programs built, {skipped} skipped')
+        if r.returncode != 0:
+            sys.exit(1)
+        for name, code, where in progs:
+            if name in runs:
+                r = subprocess.run(['go', 'run', './' + name], cwd=work, env=env, stdout=devnull)
+                if r.returncode != 0:
+                    print(f'FAIL {where}: the program exited with status {r.returncode}')
+                    sys.exit(1)
+    print(f'doccheck: {len(frags)} fragments ran, {len(conly)} compiled only, {len(progs)} programs built '
+          f'({len(runs)} of them run), {skipped} skipped')
 finally:
     shutil.rmtree(work, ignore_errors=True)
