@@ -201,3 +201,26 @@ func TestLoadConfigNeverReadsEnvironment(t *testing.T) {
 		t.Errorf("LoadConfig took the environment: %v", cfg)
 	}
 }
+
+// TestLoadConfigCertificateSerial: a platform certificate serial is 40
+// hexadecimal digits, as WeChat Pay's are; a config naming its certificate
+// by it loads.
+func TestLoadConfigCertificateSerial(t *testing.T) {
+	srv, dir := writeConfigFiles(t)
+	pub := filepath.Join(dir, wxpaytest.DefaultPlatformSerial+".pem")
+	path := filepath.Join(dir, "certmode.json")
+	for _, serial := range []string{wxpaytest.DefaultCertificateSerial, "7132d72a03e93cddf8c03bbd1f37eedf"} {
+		content := `{"mchid":"` + srv.MchID + `","serial":"` + srv.MerchantSerial + `","private_key":"apiclient_key.pem",` +
+			`"certs":{"` + serial + `":"` + pub + `"}}`
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := wxpay.LoadConfig(path)
+		if err != nil {
+			t.Fatalf("serial %s: %v", serial, err)
+		}
+		if cfg.Certs[serial] == nil {
+			t.Errorf("serial %s: Certs = %v", serial, cfg)
+		}
+	}
+}

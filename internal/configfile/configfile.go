@@ -300,17 +300,21 @@ func (s *Settings) keyError(setting string, err error) error {
 }
 
 // isKeyID reports whether id can be a WeChat Pay key id or certificate
-// serial, so that it may be shown and used.
+// serial, so that it may be shown and used. A certificate serial is up to
+// 40 hexadecimal digits, a run keytext.Showable would take for a piece of
+// a key; other ids must be showable.
 func isKeyID(id string) bool {
-	if id == "" || len(id) > 64 || !keytext.Showable(id) {
+	if id == "" || len(id) > 64 {
 		return false
 	}
+	hex := true
 	for _, c := range id {
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
 			return false
 		}
+		hex = hex && ('A' <= c && c <= 'F' || 'a' <= c && c <= 'f' || '0' <= c && c <= '9')
 	}
-	return true
+	return hex && len(id) <= 40 || keytext.Showable(id)
 }
 
 // quote quotes a file name in a message, unless it may be key text or a
