@@ -90,7 +90,8 @@ oldgo:
 	GOTOOLCHAIN=$(OLDGO) $(GO) vet $(PKGS)
 	GOTOOLCHAIN=$(OLDGO) $(GO) test -count=1 $(PKGS)
 
-# The README's Install section, done as written in a fresh module.
+# The README's Install section, done as written in a fresh module, and its
+# Quick start run there against `wxpay emulator` started as its own process.
 installcheck:
 	./scripts/installcheck.sh
 

@@ -22,7 +22,9 @@ const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
 const BackupBaseURL = "https://api2.mch.weixin.qq.com/"
 
 // Config describes a merchant and the WeChat Pay endpoint it talks to. Only
-// MchID, Serial, PrivateKey and Certs are required.
+// MchID, Serial, PrivateKey and Certs are required. LoadConfig reads the
+// merchant's part from a config file (wxpay.json, the file `wxpay emulator`
+// writes).
 type Config struct {
 	// MchID is the merchant id (商户号) requests are signed for.
 	MchID string

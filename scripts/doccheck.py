@@ -3,6 +3,9 @@
 
 Each ```go block is gofmt-checked as written, then:
   - a block starting with "package main" is built as a program;
+  - a block starting with another package clause is a test file: it is
+    written alone to a package of its own as doc_test.go and run with
+    go test (it must hold a Test or Example function);
   - a block preceded by <!-- compile-only ... --> is compiled inside a
     function taking (ctx context.Context, client *wxpay.Client) but not run;
   - a block preceded by <!-- not-compiled ... --> is skipped (a listing of
@@ -16,7 +19,7 @@ import glob, os, re, shutil, subprocess, sys, tempfile
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 files = [os.path.join(repo, 'README.md')] + sorted(glob.glob(os.path.join(repo, 'docs', '*.md')))
 
-frags, conly, progs, skipped = [], [], [], 0
+frags, conly, progs, tests, skipped = [], [], [], [], 0
 for md in files:
     text = open(md, encoding='utf-8').read()
     rel = os.path.relpath(md, repo)
@@ -31,14 +34,19 @@ for md in files:
             skipped += 1
         elif code.lstrip().startswith('package main'):
             progs.append((name, code, where))
+        elif code.lstrip().startswith('package '):
+            if not re.search(r'^func (Test|Example)', code, re.M):
+                print(f'{where}: a test file without a Test or Example function')
+                sys.exit(1)
+            tests.append((name, code, where))
         elif 'compile-only' in before:
             conly.append((name, code, where))
         else:
             frags.append((name, code, where))
 
 bad = 0
-for name, code, where in frags + conly + progs:
-    if code.lstrip().startswith('package main'):
+for name, code, where in frags + conly + progs + tests:
+    if code.lstrip().startswith('package '):
         wrapped = code
     else:
         wrapped = 'package p\n\nfunc f() {\n' + ''.join(('\t' + l if l.strip() else l) for l in code.splitlines(True)) + '}\n'
@@ -91,6 +99,10 @@ try:
         os.makedirs(os.path.join(work, name))
         with open(os.path.join(work, name, 'main.go'), 'w') as f:
             f.write(f'// {where}\n' + code)
+    for name, code, where in tests:
+        os.makedirs(os.path.join(work, 'tests', name))
+        with open(os.path.join(work, 'tests', name, 'doc_test.go'), 'w') as f:
+            f.write(f'// {where}\n' + code)
     env = dict(os.environ, GOFLAGS='-mod=mod')
     r = subprocess.run(['go', 'vet', './...'], cwd=work, env=env)
     if r.returncode != 0:
@@ -100,6 +112,14 @@ try:
         r = subprocess.run(['go', 'run', './frags'], cwd=work, env=env, stdout=devnull)
     if r.returncode != 0:
         sys.exit(1)
-    print(f'doccheck: {len(frags)} fragments ran, {len(conly)} compiled only, {len(progs)} programs built, {skipped} skipped')
+    if tests:
+        r = subprocess.run(['go', 'test', '-count=1'] + [f'./tests/{name}' for name, _, _ in tests],
+                           cwd=work, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(r.stdout + r.stderr)
+            print('doccheck: a test file of the docs fails (the package names give file and line)')
+            sys.exit(1)
+    print(f'doccheck: {len(frags)} fragments ran, {len(conly)} compiled only, {len(progs)} programs built, '
+          f'{len(tests)} test files passed, {skipped} skipped')
 finally:
     shutil.rmtree(work, ignore_errors=True)
