@@ -333,3 +333,36 @@ func TestExampleRespectsConstraints(t *testing.T) {
 		}
 	}
 }
+
+// TestEnumExtendedByAllOf: the description extends a shared enum with
+// allOf (BillType's ALL, SUCCESS, REFUND plus four values of the trade
+// bill's own); every value of either list passes, as WeChat Pay takes them.
+func TestEnumExtendedByAllOf(t *testing.T) {
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=ALL"},
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=REFUND"},
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=RECHARGE_REFUND"},
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=SUC_SPECIAL"},
+		{"GET", "v3/ecommerce/fund/balance/1900000109?account_type=BASIC"},
+		{"GET", "v3/ecommerce/fund/balance/1900000109?account_type=DEPOSIT"},
+	} {
+		if err := catalog.Check(tc.method, tc.path, nil, nil); err != nil {
+			t.Errorf("Check(%s %s) = %v, want nil", tc.method, tc.path, err)
+		}
+	}
+	err := catalog.Check("GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=EVERYTHING", nil, nil)
+	var ce *catalog.CheckError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Field != "query:bill_type" || ce.Problems[0].Kind != catalog.KindEnum {
+		t.Errorf("bill_type=EVERYTHING: %v, want one enum problem on query:bill_type", err)
+	}
+	op, _ := catalog.Lookup("GET", "v3/ecommerce/fund/balance/{sub_mchid}")
+	var got []string
+	for _, p := range op.Response.Properties {
+		if p.Name == "account_type" {
+			got = p.Schema.Enum
+		}
+	}
+	if strings.Join(got, ",") != "BASIC,OPERATION,FEES,DEPOSIT" {
+		t.Errorf("answer account_type enum %v, want BASIC, OPERATION, FEES and DEPOSIT", got)
+	}
+}
