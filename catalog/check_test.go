@@ -366,3 +366,30 @@ func TestEnumExtendedByAllOf(t *testing.T) {
 		t.Errorf("answer account_type enum %v, want BASIC, OPERATION, FEES and DEPOSIT", got)
 	}
 }
+
+// TestEcommerceRefundOrderIDs: an e-commerce refund names its order by
+// transaction_id or out_trade_no, and combine_transaction_id is for a
+// repayment order only, as docs/ecommerce-refund.md says; the description
+// marks combine_transaction_id and transaction_id required, which would
+// refuse the calls the guide shows.
+func TestEcommerceRefundOrderIDs(t *testing.T) {
+	for _, order := range []string{`"transaction_id":"4200000000202405200000000011"`, `"out_trade_no":"1217752501201407033233368018"`} {
+		body := `{"sub_mchid":"1900000109","sp_appid":"wx8888888888888888",` + order + `,` +
+			`"out_refund_no":"1217752501201407033233368111","amount":{"refund":500,"total":500,"currency":"CNY"},"funds_account":"AVAILABLE"}`
+		if err := catalog.Check("POST", "v3/ecommerce/refunds/apply", nil, []byte(body)); err != nil {
+			t.Errorf("%s: %v", order, err)
+		}
+	}
+	err := catalog.Check("POST", "v3/ecommerce/refunds/apply", nil, []byte(`{"sub_mchid":"1900000109"}`))
+	var ce *catalog.CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("an empty refund: %v", err)
+	}
+	var fields []string
+	for _, p := range ce.Problems {
+		fields = append(fields, p.Field)
+	}
+	if diff := cmp.Diff([]string{"amount", "funds_account", "out_refund_no", "sp_appid"}, fields); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
