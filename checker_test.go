@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -369,5 +372,88 @@ func TestRootDoesNotImportCatalog(t *testing.T) {
 		if strings.HasPrefix(d, "github.com/wxpay-chain/wxpay/catalog") || strings.HasPrefix(d, "go.yaml.in/") {
 			t.Errorf("package wxpay depends on %s", d)
 		}
+	}
+}
+
+// sizeProgram is a program that makes one call, with the catalogue's
+// Checker or without, for TestCatalogBinaryCost.
+const sizeProgram = `package main
+
+import (
+	"fmt"
+
+	"github.com/wxpay-chain/wxpay"
+	%s
+)
+
+func main() {
+	var cfg wxpay.Config
+	%s
+	c, err := wxpay.New(cfg)
+	if err == nil {
+		_, err = c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": map[string]any{}})
+	}
+	fmt.Println(err)
+}
+`
+
+// TestCatalogBinaryCost builds a program that makes a call with and
+// without catalog.Checker: without it, no symbol of package catalog is in
+// the binary; the growth it logs is the catalogue's size in a binary.
+//
+//	go test -run TestCatalogBinaryCost -v .
+func TestCatalogBinaryCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two programs")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	// Inside the module, in a directory that ./... patterns skip ('_').
+	src, err := os.MkdirTemp(".", "_sizetest")
+	if err != nil {
+		t.Skipf("the module's directory is not writable: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(src) })
+	out := t.TempDir()
+	size := map[string]int64{}
+	for _, v := range []struct{ name, imp, set string }{
+		{"plain", "", ""},
+		{"checked", `"github.com/wxpay-chain/wxpay/catalog"`, "cfg.Checker = catalog.Checker()"},
+	} {
+		dir := filepath.Join(src, v.name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(fmt.Sprintf(sizeProgram, v.imp, v.set)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(out, v.name)
+		if b, err := exec.Command(goCmd, "build", "-ldflags=-s -w", "-o", bin, "./"+filepath.ToSlash(dir)).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", v.name, err, b)
+		}
+		fi, err := os.Stat(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size[v.name] = fi.Size()
+		unstripped := bin + ".syms"
+		if b, err := exec.Command(goCmd, "build", "-o", unstripped, "./"+filepath.ToSlash(dir)).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", v.name, err, b)
+		}
+		syms, err := exec.Command(goCmd, "tool", "nm", unstripped).Output()
+		if err != nil {
+			t.Fatalf("go tool nm: %v", err)
+		}
+		has := strings.Contains(string(syms), "github.com/wxpay-chain/wxpay/catalog.")
+		if has != (v.name == "checked") {
+			t.Errorf("%s: symbols of package catalog in the binary: %v", v.name, has)
+		}
+	}
+	t.Logf("a program that makes a call: %d bytes stripped; with catalog.Checker: %d (+%d KiB)",
+		size["plain"], size["checked"], (size["checked"]-size["plain"])/1024)
+	if size["checked"] <= size["plain"] {
+		t.Errorf("the program with the catalogue is no larger: %v", size)
 	}
 }
