@@ -24,9 +24,16 @@ var docBodies = map[string]string{
 // docCommand matches the first line of a wxpay call in a guide.
 var docCommand = regexp.MustCompile(`^\s*(\$ )?wxpay (get|post|put|patch|delete) `)
 
+// docCall is a wxpay call a guide shows, and, for a transcript of a call
+// the check refuses ("$ wxpay ..." then its output), the lines it prints.
+type docCall struct {
+	cmd     string
+	refusal []string
+}
+
 // documentedCommands returns every wxpay call the README, the guides and
 // the call command's usage show, continuation lines joined, by source.
-func documentedCommands(t *testing.T) map[string][]string {
+func documentedCommands(t *testing.T) map[string][]docCall {
 	t.Helper()
 	texts := map[string]string{"wxpay -h": callUsage}
 	files, _ := filepath.Glob("../../docs/*.md")
@@ -37,7 +44,7 @@ func documentedCommands(t *testing.T) map[string][]string {
 		}
 		texts[filepath.Base(f)] = string(b)
 	}
-	cmds := map[string][]string{}
+	cmds := map[string][]docCall{}
 	for src, text := range texts {
 		lines := strings.Split(text, "\n")
 		for i := 0; i < len(lines); i++ {
@@ -49,7 +56,13 @@ func documentedCommands(t *testing.T) map[string][]string {
 				i++
 				cmd = strings.TrimSuffix(cmd, `\`) + " " + strings.TrimSpace(lines[i])
 			}
-			cmds[src] = append(cmds[src], cmd)
+			c := docCall{cmd: cmd}
+			if i+1 < len(lines) && strings.Contains(lines[i+1], "does not pass the catalogue's check") {
+				for j := i + 1; j < len(lines) && !strings.HasPrefix(lines[j], "$ ") && !strings.HasPrefix(lines[j], "```"); j++ {
+					c.refusal = append(c.refusal, lines[j])
+				}
+			}
+			cmds[src] = append(cmds[src], c)
 		}
 	}
 	return cmds
@@ -57,17 +70,18 @@ func documentedCommands(t *testing.T) map[string][]string {
 
 // TestDocumentedCommandsPass: every wxpay call the documentation shows
 // passes the catalogue's check (it is not refused with exit 2) and runs
-// against the emulator.
+// against the emulator, but for the transcripts of a refusal, whose output
+// must be the one shown.
 func TestDocumentedCommandsPass(t *testing.T) {
 	h := setup(t)
 	dir := t.TempDir()
 	for name, body := range docBodies {
 		writeFile(t, dir, name, body)
 	}
-	n := 0
-	for src, cmds := range documentedCommands(t) {
-		for _, cmd := range cmds {
-			stdin := ""
+	n, refused := 0, 0
+	for src, calls := range documentedCommands(t) {
+		for _, c := range calls {
+			cmd, stdin := c.cmd, ""
 			if line, file, ok := strings.Cut(cmd, " < "); ok {
 				cmd, stdin = line, docBodies[strings.TrimSpace(file)]
 			}
@@ -85,14 +99,26 @@ func TestDocumentedCommandsPass(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := append(words[1:], "--config", h.config)
+			before := h.srv.RequestCount()
 			r := h.exec(t, invocation{stdin: stdin}, args...)
+			if c.refusal != nil {
+				// A transcript of a refusal: exactly what the guide shows, nothing sent.
+				refused++
+				if want := strings.Join(c.refusal, "\n"); r.code != exitUsage || strings.TrimSpace(r.stderr) != strings.TrimSpace(want) || h.srv.RequestCount() != before {
+					t.Errorf("%s: %s: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", src, cmd, r.code, r.stderr, want)
+				}
+				continue
+			}
 			n++
 			if r.code == exitUsage {
 				t.Errorf("%s: %s: exit 2\n%s", src, cmd, r.stderr)
 			}
 		}
 	}
-	t.Logf("%d documented commands pass the check", n)
+	t.Logf("%d documented commands pass the check; %d transcripts of a refusal are printed as shown", n, refused)
+	if refused < 2 {
+		t.Errorf("only %d transcripts of a refusal found", refused)
+	}
 	if n < 15 {
 		t.Errorf("only %d documented commands found", n)
 	}
