@@ -340,6 +340,7 @@ func TestDecryptResponseErrors(t *testing.T) {
 		{"no Checker", plainClient, resp, nil, wxpay.ErrInvalidOption, "Config.Checker"},
 		{"not a call's", c, &wxpay.Response{Body: resp.Body}, nil, wxpay.ErrInvalidOption, "not the answer to a call"},
 		{"nil", c, nil, nil, wxpay.ErrInvalidOption, "nil"},
+		{"not JSON", c, &wxpay.Response{Body: []byte("a,b\n")}, []string{"a"}, wxpay.ErrInvalidOption, "not JSON"},
 		{"absent", c, resp, []string{"user_name"}, wxpay.ErrInvalidOption, `no value at "user_name"`},
 		{"gjson syntax", c, resp, []string{"amount.*"}, wxpay.ErrInvalidOption, "amount.*"},
 		{"a number", c, resp, []string{"amount.refund"}, wxpay.ErrInvalidOption, "want a string"},

@@ -39,6 +39,9 @@ func (c *Client) DecryptResponse(resp *Response, paths ...string) ([]byte, error
 	if c.merchant == nil {
 		return nil, fmt.Errorf("%w: DecryptResponse needs Config.PrivateKey to be an *rsa.PrivateKey", ErrInvalidConfig)
 	}
+	if !gjson.ValidBytes(resp.Body) {
+		return nil, fmt.Errorf("%w: DecryptResponse: the answer is not JSON", ErrInvalidOption)
+	}
 	if len(paths) == 0 {
 		var err error
 		if paths, err = c.responseSensitive(resp); err != nil {

@@ -105,8 +105,7 @@ func ExampleFuture_Then() {
 
 // wechatpay-php's typings spell a trailing slash as the segment _empty_:
 // $instance->v3->applyment4sub->applyment->_empty_ is the path of the
-// applyment API (特约商户进件), which ends with '/'. The request is signed
-// and sent to that very path.
+// applyment API (特约商户进件), which ends with '/'.
 func ExampleClient_Chain_emptySegment() {
 	srv := wxpaytest.NewServer()
 	defer srv.Close()
