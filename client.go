@@ -41,6 +41,7 @@ type Client struct {
 	limiter       *limiter
 
 	onNotificationError func(error)
+	checker             Checker // nil: requests are not checked
 
 	hc        *fasthttp.Client
 	timeout   time.Duration
@@ -73,7 +74,7 @@ func BootstrapCertificates(ctx context.Context, cfg Config) (certs []Certificate
 }
 
 func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
-	c := &Client{now: time.Now, onNotificationError: cfg.OnNotificationError}
+	c := &Client{now: time.Now, onNotificationError: cfg.OnNotificationError, checker: cfg.Checker}
 	// Each step checks its fields of cfg; the first problem is the error.
 	err := c.setSigner(cfg)
 	if err == nil {

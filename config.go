@@ -113,6 +113,18 @@ type Config struct {
 	// zero, 1.
 	RateBurst int
 
+	// Checker, if set, checks every APIv3 request against a description
+	// of the API before it is signed: catalog.Checker() checks it against
+	// its operation in the catalogue of every APIv3 operation (missing
+	// required fields, wrong types, values outside an enum, unknown
+	// endpoints, ...). A request it refuses is not sent; the error wraps
+	// ErrInvalidOption and the Checker's own (errors.As finds a
+	// *catalog.CheckError or *catalog.UnknownEndpointError). It also
+	// knows the sensitive fields that the encrypt option true encrypts
+	// and that DecryptResponse decrypts. If nil, requests are sent
+	// unchecked, at no cost. APIv2 calls are never checked.
+	Checker Checker
+
 	// Transport is the fasthttp client requests are sent with. If nil, a
 	// client with keep-alive connections, TLS 1.2 or later with certificate
 	// verification, and the timeouts above is used; before it reuses a

@@ -66,10 +66,10 @@ try:
         f.write(f'module doccheck\n\ngo 1.26\n\nrequire github.com/wxpay-chain/wxpay v0.0.0\n\nreplace github.com/wxpay-chain/wxpay => {repo}\n')
     shutil.copy(os.path.join(repo, 'go.sum'), os.path.join(work, 'go.sum'))
     imports = ['context', 'crypto/rsa', 'encoding/json', 'errors', 'fmt', 'log', 'net/http', 'os', 'time',
-               'github.com/tidwall/gjson', 'github.com/wxpay-chain/wxpay', 'github.com/wxpay-chain/wxpay/rsaenc',
+               'github.com/tidwall/gjson', 'github.com/wxpay-chain/wxpay', 'github.com/wxpay-chain/wxpay/catalog', 'github.com/wxpay-chain/wxpay/rsaenc',
                'github.com/wxpay-chain/wxpay/aesgcm', 'github.com/wxpay-chain/wxpay/wxpaytest']
     uses = ['context.Background', 'rsa.EncryptOAEP', 'json.Marshal', 'errors.As', 'fmt.Println', 'log.Println',
-            'http.MethodGet', 'os.Exit', 'time.Second', 'gjson.Parse', 'wxpay.New', 'rsaenc.Encrypt', 'aesgcm.Decrypt',
+            'http.MethodGet', 'os.Exit', 'time.Second', 'gjson.Parse', 'wxpay.New', 'catalog.Checker', 'rsaenc.Encrypt', 'aesgcm.Decrypt',
             'wxpaytest.NewServer']
     src = ['package main', '', 'import (']
     src += [f'\t"{p}"' for p in imports]
