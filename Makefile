@@ -56,12 +56,13 @@ bench:
 cover:
 	$(GO) test -coverprofile=cover.out $(PKGS) && $(GO) tool cover -func=cover.out | tail -1
 
-# Fails when go.mod or go.sum are not tidy.
+# Fails when go.mod or go.sum are not tidy, in this module and in the bench
+# and interop modules beside it (they require this one by a replace).
 tidy:
-	cp go.mod /tmp/wxpay.go.mod.bak && cp go.sum /tmp/wxpay.go.sum.bak
-	$(GO) mod tidy
-	@if ! cmp -s go.mod /tmp/wxpay.go.mod.bak || ! cmp -s go.sum /tmp/wxpay.go.sum.bak; then \
-		echo "go.mod/go.sum were not tidy"; cp /tmp/wxpay.go.mod.bak go.mod; cp /tmp/wxpay.go.sum.bak go.sum; exit 1; fi
+	@for m in . bench interop/go; do \
+		if ! (cd $$m && $(GO) mod tidy -diff >/dev/null); then \
+			echo "$$m: go.mod/go.sum are not tidy (cd $$m && go mod tidy):"; (cd $$m && $(GO) mod tidy -diff); exit 1; fi; \
+	done; echo "go.mod and go.sum tidy in . bench interop/go"
 
 demo:
 	$(GO) run ./cmd/wxpay demo
@@ -89,7 +90,8 @@ oldgo:
 	GOTOOLCHAIN=$(OLDGO) $(GO) vet $(PKGS)
 	GOTOOLCHAIN=$(OLDGO) $(GO) test -count=1 $(PKGS)
 
-# The README's Install section, done as written in a fresh module.
+# The README's Install section, done as written in a fresh module, and its
+# Quick start run there against `wxpay emulator` started as its own process.
 installcheck:
 	./scripts/installcheck.sh
 

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/catalog"
 	"github.com/wxpay-chain/wxpay/internal/rsabackend"
 	"github.com/wxpay-chain/wxpay/rsaenc"
 	"github.com/wxpay-chain/wxpay/wxpaytest"
@@ -274,6 +275,32 @@ func BenchmarkPost(b *testing.B) {
 		b.Run(be, func(b *testing.B) {
 			useAllocBackend(b, be)
 			_, ch, opts := newAllocClient(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ch.Post(opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPostChecked is BenchmarkPost with the catalogue's Checker on
+// the client: the difference is the check's cost per call.
+func BenchmarkPostChecked(b *testing.B) {
+	for _, be := range allocBackends() {
+		b.Run(be, func(b *testing.B) {
+			useAllocBackend(b, be)
+			cfg := allocConfig(b)
+			cfg.Checker = catalog.Checker()
+			c, err := wxpay.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ch, opts := c.Chain(abnormalChain), abnormalOpts()
+			if _, err := ch.Post(opts); err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := ch.Post(opts); err != nil {

@@ -35,7 +35,12 @@ import (
 //     "payee.account", "list.0.acct"); other gjson syntax (modifiers, pipes,
 //     queries, wildcards, escapes) and a field named twice are refused, and
 //     a body in which a named field does not hold its ciphertext is never
-//     sent.
+//     sent. true encrypts every sensitive field Config.Checker finds in the
+//     request (with catalog.Checker, each the catalogue marks that the json
+//     body holds, in arrays too, and each sensitive query parameter given
+//     in the query option); a field that is absent or null is left out,
+//     one that is not a string or is empty is an error, as it is when
+//     named. true without a Checker is an error; false encrypts nothing.
 //   - "file": a File to upload (POST only, without json or body): the
 //     body is multipart/form-data with the meta JSON and the file, and the
 //     request is signed over the meta JSON, as the media upload APIs require.

@@ -43,6 +43,7 @@ type Client struct {
 	limiter       *limiter
 
 	onNotificationError func(error)
+	checker             Checker // nil: requests are not checked
 
 	middleware Exchange   // Config.Middleware around the exchange, nil without (middleware.go)
 	debugW     io.Writer  // Config.Debug
@@ -81,7 +82,7 @@ func BootstrapCertificates(ctx context.Context, cfg Config) (certs []Certificate
 }
 
 func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
-	c := &Client{now: time.Now, onNotificationError: cfg.OnNotificationError}
+	c := &Client{now: time.Now, onNotificationError: cfg.OnNotificationError, checker: cfg.Checker}
 	// Each step checks its fields of cfg; the first problem is the error.
 	err := c.setSigner(cfg)
 	if err == nil {

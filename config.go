@@ -24,7 +24,9 @@ const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
 const BackupBaseURL = "https://api2.mch.weixin.qq.com/"
 
 // Config describes a merchant and the WeChat Pay endpoint it talks to. Only
-// MchID, Serial, PrivateKey and Certs are required.
+// MchID, Serial, PrivateKey and Certs are required. LoadConfig reads the
+// merchant's part from a config file (wxpay.json, the file `wxpay emulator`
+// writes).
 type Config struct {
 	// MchID is the merchant id (商户号) requests are signed for.
 	MchID string
@@ -139,6 +141,18 @@ type Config struct {
 	// RateBurst is how many requests may leave at once under RateLimit. If
 	// zero, 1.
 	RateBurst int
+
+	// Checker, if set, checks every APIv3 request against a description
+	// of the API before it is signed: catalog.Checker() checks it against
+	// its operation in the catalogue of every APIv3 operation (missing
+	// required fields, wrong types, values outside an enum, unknown
+	// endpoints, ...). A request it refuses is not sent; the error wraps
+	// ErrInvalidOption and the Checker's own (errors.As finds a
+	// *catalog.CheckError or *catalog.UnknownEndpointError). It also
+	// knows the sensitive fields that the encrypt option true encrypts
+	// and that DecryptResponse decrypts. If nil, requests are sent
+	// unchecked, at no cost. APIv2 calls are never checked.
+	Checker Checker
 
 	// Transport is the fasthttp client requests are sent with. If nil, a
 	// client with keep-alive connections, TLS 1.2 or later with certificate

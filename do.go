@@ -14,6 +14,7 @@ package wxpay
 //	setHeaders    headers.go   the headers option
 //	setFile       upload.go    the file option: a multipart body
 //	setEncrypted  encrypt.go   the encrypt option
+//	checkRequest  checker.go   Config.Checker's check, if one is set
 //	sign          sign.go      the Authorization, afresh for each attempt
 //	send          transport.go the exchange over fasthttp, through the
 //	                           middleware (middleware.go), logged (debug.go)
@@ -82,11 +83,15 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 	if err := p.setFile(opts); err != nil { // upload.go
 		return nil, err
 	}
-	if err := c.setEncrypted(p, opts); err != nil { // encrypt.go
+	if err := c.setEncrypted(p, ch, opts); err != nil { // encrypt.go
 		return nil, err
 	}
-	// The request is now complete, and nothing is signed yet: a check of
-	// the whole request (against the API's catalogue, say) goes here.
+	// The request is now complete, and nothing is signed yet.
+	if c.checker != nil {
+		if err := c.checkRequest(p, ch); err != nil { // checker.go
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -106,9 +111,14 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	p.deadline = c.callDeadline(ctx)
 	target := string(p.target)
 	plan := callPlan{deadline: p.deadline, primary: p.origin, failover: ch.origin == "" && c.backup != "", check: DefaultCheckRetry}
-	return c.withRetries(ctx, plan, func(origin string, n int) (*Response, error) { // retry.go
+	resp, err := c.withRetries(ctx, plan, func(origin string, n int) (*Response, error) { // retry.go
 		return c.attempt(ctx, p, origin, target, bufs, n)
 	})
+	if resp != nil && c.checker != nil {
+		sent := c.checkedRequest(p, ch)
+		resp.sent = &sent // for DecryptResponse
+	}
+	return resp, err
 }
 
 // attempt signs the prepared request afresh, sends it to origin as attempt

@@ -52,6 +52,9 @@
 //  4. headers.go: the headers option, over Config.Headers;
 //  5. upload.go: the file option, a multipart body whose meta is signed;
 //  6. encrypt.go: the encrypt option, sensitive fields encrypted;
+//     then, if Config.Checker is set, checker.go: the whole request
+//     checked (against the catalogue of every APIv3 operation, with
+//     catalog.Checker);
 //  7. retry.go: the attempts, each paced by the rate limit, sent to the
 //     backup during a failover, and retried as the RetryPolicy allows,
 //     all within the call's deadline; for each attempt:
@@ -60,7 +63,8 @@
 //     (middleware.go) and logged by the debug option (debug.go);
 //  10. response.go: the signature of the answer checked, or an *APIError.
 //
-// Every check of stages 1 to 6 is made before anything is sent. An APIv2
+// Every check of stages 1 to 6 is made before anything is sent.
+// DecryptResponse (decrypt.go) decrypts the sensitive fields of an answer. An APIv2
 // call builds its signed XML body in v2.go, goes through the same retry.go
 // and transport.go, and has its answer and sign checked in v2response.go.
 //

@@ -5,9 +5,12 @@ package wxpay
 // Client.Encrypt shares.
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -23,33 +26,66 @@ const encryptPathHelp = "name a field by its keys and array indexes joined by do
 
 // setEncrypted reads the encrypt option, the stage after the body and the
 // headers of an APIv3 request (do.go): the named string fields of the json
-// body are replaced by their RSA-OAEP ciphertext under the key the
-// Wechatpay-Serial header names, or else the one chooseKey picks, whose
-// serial is then sent in that header.
-func (c *Client) setEncrypted(p *prepared, opts Opts) error {
+// body (or, for true, every sensitive field of the body and query that
+// Config.Checker finds) are replaced by their RSA-OAEP ciphertext under the
+// key the Wechatpay-Serial header names, or else the one chooseKey picks,
+// whose serial is then sent in that header.
+func (c *Client) setEncrypted(p *prepared, ch Chain, opts Opts) error {
 	ev, ok := option(opts, "encrypt")
 	if !ok {
 		return nil
 	}
-	paths, err := encryptPaths(ev)
-	if err != nil || len(paths) == 0 {
+	fields, params, err := c.encryptTargets(p, ch, ev)
+	if err != nil || len(fields)+len(params) == 0 {
 		return err
-	}
-	if !p.fromJSON {
-		return fmt.Errorf("%w: encrypt needs a json body", ErrInvalidOption)
 	}
 	serial := p.headerSerial() // headers.go
 	used, key, err := c.encryptionKey(serial)
 	if err != nil {
 		return err
 	}
-	if p.body, err = encryptFields(p.body, paths, key); err != nil {
-		return err
+	if len(fields) > 0 {
+		if p.body, err = encryptFields(p.body, fields, key); err != nil {
+			return err
+		}
+	}
+	if len(params) > 0 {
+		if p.target, err = encryptParams(p.target, opts, params, key); err != nil {
+			return err
+		}
 	}
 	if serial == "" {
 		p.headers = append(p.headers, [2]string{"Wechatpay-Serial", used})
 	}
 	return nil
+}
+
+// encryptTargets returns the body fields and query parameters the encrypt
+// option ev names: the paths given, or, for true, the sensitive fields and
+// parameters the client's Checker finds in the request (false: none).
+func (c *Client) encryptTargets(p *prepared, ch Chain, ev any) (fields, params []string, err error) {
+	all, isBool := ev.(bool)
+	if !isBool {
+		fields, err = encryptPaths(ev)
+		if err == nil && len(fields) > 0 && !p.fromJSON {
+			err = fmt.Errorf("%w: encrypt needs a json body", ErrInvalidOption)
+		}
+		return fields, nil, err
+	}
+	switch {
+	case !all:
+		return nil, nil, nil
+	case c.checker == nil:
+		return nil, nil, fmt.Errorf("%w: encrypt: true needs Config.Checker (such as catalog.Checker()) to know which fields are sensitive; set it, or name the fields to encrypt", ErrInvalidOption)
+	case p.body != nil && !p.fromJSON:
+		return nil, nil, fmt.Errorf("%w: encrypt: true encrypts the fields of a json body, not of a raw body or a file", ErrInvalidOption)
+	}
+	r := c.checkedRequest(p, ch) // checker.go
+	fields, params, err = c.checker.RequestSensitive(r.method, r.template, r.target, p.body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: encrypt: true: %w", ErrInvalidOption, err)
+	}
+	return fields, params, nil
 }
 
 // encryptFields returns a copy of body in which the string at each path is
@@ -59,8 +95,32 @@ func (c *Client) setEncrypted(p *prepared, opts Opts) error {
 // path is read back from the result: a body in which a named field does not
 // hold its ciphertext is an error, never sent.
 func encryptFields(body []byte, paths []string, key *rsa.PublicKey) ([]byte, error) {
+	fields, err := locateFields(body, paths, "encrypt")
+	if err != nil {
+		return nil, err
+	}
+	for i := range fields {
+		fields[i].plain = fields[i].text
+		ct, err := rsaenc.Encrypt(key, fields[i].plain)
+		if err != nil {
+			return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, fields[i].path, err)
+		}
+		fields[i].cipher = ct
+	}
+	out := spliceFields(body, fields, func(f encField) string { return `"` + f.cipher + `"` }) // base64 needs no JSON escaping
+	if err := checkEncrypted(out, fields); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// locateFields finds the string field at each path of body, for verb
+// ("encrypt", "decrypt"): each path must name one non-empty string by
+// plain keys and indexes, locatable in the body's bytes, and no field may
+// be named twice. The string read is in text.
+func locateFields(body []byte, paths []string, verb string) ([]encField, error) {
 	if k, dup := duplicateKey(gjson.ParseBytes(body)); dup {
-		return nil, fmt.Errorf("%w: encrypt: json has the key %q twice in one object; which one WeChat Pay reads is not certain, so neither is encrypted", ErrInvalidOption, k)
+		return nil, fmt.Errorf("%w: %s: json has the key %q twice in one object; which one WeChat Pay reads is not certain, so neither is %sed", ErrInvalidOption, verb, k, verb)
 	}
 	fields := make([]encField, 0, len(paths))
 	byOffset := make(map[int]string, len(paths))
@@ -71,58 +131,52 @@ func encryptFields(body []byte, paths []string, key *rsa.PublicKey) ([]byte, err
 		r := gjson.GetBytes(body, path)
 		switch {
 		case !r.Exists():
-			return nil, fmt.Errorf("%w: encrypt: json has no value at %q", ErrInvalidOption, path)
+			return nil, fmt.Errorf("%w: %s: json has no value at %q", ErrInvalidOption, verb, path)
 		case r.Type != gjson.String:
-			return nil, fmt.Errorf("%w: encrypt: value at %q is a %s, want a string", ErrInvalidOption, path, r.Type)
+			return nil, fmt.Errorf("%w: %s: value at %q is a %s, want a string", ErrInvalidOption, verb, path, r.Type)
 		case r.Str == "":
-			return nil, fmt.Errorf("%w: encrypt: value at %q is empty", ErrInvalidOption, path)
+			return nil, fmt.Errorf("%w: %s: value at %q is empty", ErrInvalidOption, verb, path)
 		case r.Index <= 0 || r.Index+len(r.Raw) > len(body) || string(body[r.Index:r.Index+len(r.Raw)]) != r.Raw:
-			return nil, fmt.Errorf("%w: encrypt %q: the value read cannot be located in the body; %s", ErrInvalidOption, path, encryptPathHelp)
+			return nil, fmt.Errorf("%w: %s %q: the value read cannot be located in the body; %s", ErrInvalidOption, verb, path, encryptPathHelp)
 		}
 		if other, dup := byOffset[r.Index]; dup {
-			return nil, fmt.Errorf("%w: encrypt names one field twice (%q and %q): it would be encrypted twice", ErrInvalidOption, other, path)
+			return nil, fmt.Errorf("%w: %s names one field twice (%q and %q): it would be %sed twice", ErrInvalidOption, verb, other, path, verb)
 		}
 		byOffset[r.Index] = path
-		fields = append(fields, encField{path: path, at: r.Index, raw: r.Raw, plain: r.Str})
+		fields = append(fields, encField{path: path, at: r.Index, raw: r.Raw, text: r.Str})
 	}
-	for i := range fields {
-		ct, err := rsaenc.Encrypt(key, fields[i].plain)
-		if err != nil {
-			return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, fields[i].path, err)
-		}
-		fields[i].cipher = ct
-	}
+	return fields, nil
+}
 
-	// Splice the ciphertexts in, front to back, into a new body: the
-	// caller's bytes are never edited.
+// spliceFields returns a new body in which the raw value of each field is
+// replaced by the JSON value repl gives it, front to back: the caller's
+// bytes are never edited.
+func spliceFields(body []byte, fields []encField, repl func(encField) string) []byte {
 	sorted := append([]encField(nil), fields...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].at < sorted[j].at })
+	vals := make([]string, len(sorted))
 	size := len(body)
-	for _, f := range sorted {
-		size += len(f.cipher) + 2 - len(f.raw)
+	for i, f := range sorted {
+		vals[i] = repl(f)
+		size += len(vals[i]) - len(f.raw)
 	}
 	out := make([]byte, 0, size)
 	last := 0
-	for _, f := range sorted {
+	for i, f := range sorted {
 		out = append(out, body[last:f.at]...)
-		out = append(out, '"') // base64 needs no JSON escaping
-		out = append(out, f.cipher...)
-		out = append(out, '"')
+		out = append(out, vals[i]...)
 		last = f.at + len(f.raw)
 	}
-	out = append(out, body[last:]...)
-
-	if err := checkEncrypted(out, fields); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return append(out, body[last:]...)
 }
 
-// encField is a field the encrypt option names.
+// encField is a string field of a JSON body that is encrypted or
+// decrypted in place.
 type encField struct {
 	path   string
 	at     int    // offset of the value's raw JSON in the body
 	raw    string // the value as it is in the body
+	text   string // the string the body holds
 	plain  string
 	cipher string
 }
@@ -130,15 +184,63 @@ type encField struct {
 // checkEncrypted is the final guard before a body with encrypted fields is
 // sent: it must be JSON, and every named field must hold its ciphertext.
 func checkEncrypted(body []byte, fields []encField) error {
+	return checkReplaced(body, fields, "encrypt", "ciphertext, so nothing was sent",
+		func(f encField) string { return f.cipher })
+}
+
+// checkReplaced checks that body is JSON and that the field at each path
+// holds the string want gives it: its ciphertext after encrypt, its plain
+// text after decrypt.
+func checkReplaced(body []byte, fields []encField, verb, what string, want func(encField) string) error {
 	if !gjson.ValidBytes(body) {
-		return fmt.Errorf("%w: encrypt: the body with its fields encrypted is not valid JSON; nothing was sent", ErrInvalidOption)
+		return fmt.Errorf("%w: %s: the body is not valid JSON once its fields are replaced by their %s", ErrInvalidOption, verb, what)
 	}
 	for _, f := range fields {
-		if r := gjson.GetBytes(body, f.path); r.Type != gjson.String || r.Str != f.cipher {
-			return fmt.Errorf("%w: encrypt %q: the field could not be replaced by its ciphertext, so nothing was sent; %s", ErrInvalidOption, f.path, encryptPathHelp)
+		if r := gjson.GetBytes(body, f.path); r.Type != gjson.String || r.Str != want(f) {
+			return fmt.Errorf("%w: %s %q: the field could not be replaced by its %s; %s", ErrInvalidOption, verb, f.path, what, encryptPathHelp)
 		}
 	}
 	return nil
+}
+
+// encryptParams returns a copy of target whose query parameters names,
+// given in the query option, have each value replaced by its RSA-OAEP
+// encryption under key. The query option is the end of target
+// (appendQuery); a parameter that is not in it (but in a full URL's own
+// query) is an error, never sent in plain text.
+func encryptParams(target []byte, opts Opts, names []string, key *rsa.PublicKey) ([]byte, error) {
+	var vals url.Values
+	if q, ok := option(opts, "query"); ok {
+		vals, _ = queryValues(q) // appendQuery has checked it
+	}
+	given := vals.Encode()
+	if !bytes.HasSuffix(target, []byte(given)) {
+		return nil, fmt.Errorf("%w: encrypt: the query is not the query option's", ErrInvalidOption)
+	}
+	enc := make(url.Values, len(vals))
+	maps.Copy(enc, vals) // the caller's url.Values is left alone
+	for _, name := range names {
+		vs, ok := vals[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: encrypt: the sensitive query parameter %q is part of the URL; give it in the query option to have it encrypted", ErrInvalidOption, name)
+		}
+		cts := make([]string, len(vs))
+		for i, v := range vs {
+			if v == "" {
+				return nil, fmt.Errorf("%w: encrypt: query parameter %q is empty", ErrInvalidOption, name)
+			}
+			ct, err := rsaenc.Encrypt(key, v)
+			if err != nil {
+				return nil, fmt.Errorf("%w: encrypt query parameter %q: %v", ErrInvalidOption, name, err)
+			}
+			cts[i] = ct
+		}
+		enc[name] = cts
+	}
+	prefix := target[:len(target)-len(given)]
+	out := make([]byte, 0, len(prefix)+len(given)+len(names)*400)
+	out = append(out, prefix...)
+	return append(out, enc.Encode()...), nil
 }
 
 // checkEncryptPath accepts the gjson paths whose meaning is plain: keys

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/tidwall/gjson"
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/catalog"
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
@@ -145,4 +147,59 @@ func ExampleNormalizeSegment() {
 	// $out_trade_no$ → {out_trade_no}
 	// <sub_mchid> → {sub_mchid}
 	// video_upload → video_upload
+}
+
+// With the catalogue's Checker, every request is checked against its
+// operation before it is signed: a mistake is an error naming every
+// problem, and nothing is sent.
+func ExampleConfig_checker() {
+	srv := wxpaytest.NewServer()
+	defer srv.Close()
+	cfg := srv.Config()
+	cfg.Checker = catalog.Checker()
+	client, _ := wxpay.New(cfg)
+
+	_, err := client.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{
+		"json": wxpay.Opts{
+			"transaction_id": "4200000000000000000000000001",
+			"amount":         wxpay.Opts{"refund": 1.5, "total": 888, "currency": "CNY"},
+		},
+	})
+	var ce *catalog.CheckError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Println(p)
+		}
+	}
+	fmt.Println(errors.Is(err, wxpay.ErrInvalidOption), srv.RequestCount())
+	// Output:
+	// amount.refund: is a fraction, want an integer (amounts are in fen)
+	// out_refund_no: required field is missing
+	// true 0
+}
+
+// "encrypt": true encrypts every sensitive field (and query parameter) the
+// catalogue marks; DecryptResponse decrypts those of the answer, which
+// WeChat Pay encrypts with the merchant's key.
+func ExampleClient_DecryptResponse() {
+	srv := wxpaytest.NewServer()
+	defer srv.Close()
+	cfg := srv.Config()
+	cfg.Checker = catalog.Checker()
+	client, _ := wxpay.New(cfg)
+
+	resp, err := client.Chain("v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}").Get(wxpay.Opts{
+		"application_id": "11117742499090086455469010028373",
+		"query":          wxpay.Opts{"mchid": "1900016681", "bal_account_no": "6214830000001234"},
+		"encrypt":        true, // bal_account_no is sent encrypted
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	plain, err := client.DecryptResponse(resp) // every sensitive field of the answer
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(resp.Get("bal_account_no").String()) > 300, gjson.GetBytes(plain, "bal_account_no"))
+	// Output: true 6214830000001234
 }

@@ -27,6 +27,11 @@ import (
 //     wechatpay-php does not know this spelling;
 //   - "<name>" is read as "{name}": this library's own spelling, known to
 //     neither SDK;
+//   - "_empty_" is the empty segment that a trailing slash ends a path
+//     with ("" here), as wechatpay-php's typings spell it
+//     ($instance->v3->applyment4sub->applyment->_empty_ is
+//     v3/applyment4sub/applyment/); in a Chain it may only end a path,
+//     after at least one segment, and stands for the trailing '/';
 //   - the text of a placeholder is never re-cased;
 //   - ".", "..", an empty segment, a '/' and characters that cannot appear
 //     in a URL path are errors that wrap ErrInvalidPath.
@@ -37,6 +42,9 @@ import (
 // '/'-separated segment of its arguments, so they work inside a template
 // too.
 func NormalizeSegment(seg string) (string, error) {
+	if seg == emptySegment {
+		return "", nil
+	}
 	b, err := appendSegment(nil, seg)
 	if err != nil {
 		return "", err
@@ -44,12 +52,18 @@ func NormalizeSegment(seg string) (string, error) {
 	return string(b), nil
 }
 
+// emptySegment is wechatpay-php's spelling of the empty last segment of a
+// path with a trailing slash.
+const emptySegment = "_empty_"
+
 func appendSegment(dst []byte, seg string) ([]byte, error) {
 	switch seg {
 	case "":
 		return dst, pathErr(seg, "empty segment")
 	case ".", "..":
 		return dst, pathErr(seg, "dot segments are not allowed")
+	case emptySegment:
+		return dst, pathErr(seg, "it stands for a trailing slash, so it may only end a path")
 	}
 	if u, err := url.PathUnescape(seg); err == nil && (u == "." || u == "..") {
 		return dst, pathErr(seg, "dot segments are not allowed, encoded or not")
@@ -189,6 +203,18 @@ func appendPath(dst []byte, path string, first bool) ([]byte, error) {
 	if len(path) > 1 && strings.HasSuffix(path, "/") {
 		trailing = true
 		path = path[:len(path)-1]
+	}
+	if !trailing && (path == emptySegment || strings.HasSuffix(path, "/"+emptySegment)) {
+		// "_empty_" ends the path with a '/': after the segments before
+		// it in path, or after those already in dst.
+		path = strings.TrimSuffix(path[:len(path)-len(emptySegment)], "/")
+		if path == "" {
+			if len(dst) == 0 {
+				return dst, pathErr(emptySegment, "it stands for a trailing slash, which needs a segment before it")
+			}
+			return append(dst, '/'), nil
+		}
+		trailing = true
 	}
 	for part := range strings.SplitSeq(path, "/") {
 		if len(dst) > 0 {

@@ -133,3 +133,42 @@ func TestExpandErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptySegment: the PHP typings spell a trailing slash as the segment
+// _empty_ ($instance->v3->applyment4sub->applyment->_empty_ is
+// v3/applyment4sub/applyment/); it ends a path and nothing else.
+func TestEmptySegment(t *testing.T) {
+	if got, err := NormalizeSegment("_empty_"); got != "" || err != nil {
+		t.Errorf("NormalizeSegment(%q) = %q, %v; want \"\", nil", "_empty_", got, err)
+	}
+	c := &Client{}
+	for _, tt := range []struct {
+		segs []string
+		want string
+	}{
+		{[]string{"V3", "Applyment4sub", "Applyment", "_empty_"}, "v3/applyment4sub/applyment/"},
+		{[]string{"v3/applyment4sub/applyment/_empty_"}, "v3/applyment4sub/applyment/"},
+		{[]string{"v3/ecommerce/applyments", "_empty_"}, "v3/ecommerce/applyments/"},
+		{[]string{"v3/ecommerce/applyments/", "_empty_"}, "v3/ecommerce/applyments/"},
+		{[]string{"v3", "_empty_"}, "v3/"},
+		{[]string{"v3", "_Empty_"}, "v3/{Empty}"}, // only the PHP spelling
+		{[]string{"v3", "{empty}"}, "v3/{empty}"}, // a placeholder called empty
+		{[]string{"v3", "$empty$"}, "v3/{empty}"},
+	} {
+		if got := c.Chain(tt.segs...); got.Err() != nil || got.String() != tt.want {
+			t.Errorf("Chain(%q) = %q, %v; want %q", tt.segs, got.String(), got.Err(), tt.want)
+		}
+	}
+	for _, segs := range [][]string{
+		{"_empty_"},        // nothing before the slash
+		{"/_empty_"},       // nor here
+		{"v3/_empty_/pay"}, // an empty segment inside a path
+		{"v3/_empty_/"},    // two slashes
+		{"v3", "_empty_/"}, // the same, in two arguments
+		{"v3", "_empty_/_empty_"},
+	} {
+		if got := c.Chain(segs...); !errors.Is(got.Err(), ErrInvalidPath) {
+			t.Errorf("Chain(%q) = %q, %v; want an ErrInvalidPath", segs, got.String(), got.Err())
+		}
+	}
+}

@@ -102,3 +102,20 @@ func ExampleFuture_Then() {
 	// true PROCESSING
 	// wait: refund R20261123003 is PROCESSING
 }
+
+// wechatpay-php's typings spell a trailing slash as the segment _empty_:
+// $instance->v3->applyment4sub->applyment->_empty_ is the path of the
+// applyment API (特约商户进件), which ends with '/'.
+func ExampleClient_Chain_emptySegment() {
+	srv := wxpaytest.NewServer()
+	defer srv.Close()
+	client, _ := srv.Client()
+
+	fmt.Println(client.Chain("V3", "Applyment4sub", "Applyment", "_empty_"))
+	fmt.Println(client.Chain("v3/applyment4sub/applyment/_empty_"))
+	fmt.Println(client.Chain("v3/applyment4sub/applyment/"))
+	// Output:
+	// v3/applyment4sub/applyment/
+	// v3/applyment4sub/applyment/
+	// v3/applyment4sub/applyment/
+}

@@ -31,6 +31,8 @@ type Response struct {
 	// Attempts is how many attempts the call took (more than 1 only with a
 	// RetryPolicy).
 	Attempts int
+
+	sent *sentRequest // the request, when the client has a Checker
 }
 
 // Get returns the value at path in the JSON body, in gjson path syntax

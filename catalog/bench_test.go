@@ -114,3 +114,21 @@ func BenchmarkUnknownEndpoint(b *testing.B) {
 		_ = Check("POST", "/v3/refund/domestic/refund", nil, nil)
 	}
 }
+
+// BenchmarkChecker is what Checker's CheckRequest adds to a call of a
+// client: the abnormal refund of BenchmarkPost (in the root package),
+// found by its template and checked.
+func BenchmarkChecker(b *testing.B) {
+	get()
+	c := Checker()
+	const tmpl = "v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund"
+	const target = "v3/refund/domestic/refunds/50000000382019052709732678859/apply-abnormal-refund"
+	body := []byte(`{"sub_mchid":"1900000109","out_refund_no":"1217752501201407033233368018","type":"MERCHANT_BANK_CARD"}`)
+	if err := c.CheckRequest("POST", tmpl, target, body); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.CheckRequest("POST", tmpl, target, body)
+	}
+}

@@ -126,7 +126,9 @@ func TestChainSpellings(t *testing.T) {
 		{"POST", "v3/ecommerce/refunds/{refund_id}/applyAbnormalRefund", "v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund"},
 		{"POST", "v3/applyment4sub/applyment/", "v3/applyment4sub/applyment/"},
 		{"POST", "V3/Applyment4sub/Applyment/_empty_", "v3/applyment4sub/applyment/"},
-		{"POST", "v3/ecommerce/applyments/{empty}", "v3/ecommerce/applyments/"},
+		{"POST", "v3/ecommerce/applyments/_empty_", "v3/ecommerce/applyments/"},
+		// "{empty}" is a placeholder, as it is for wxpay.Chain.
+		{"GET", "v3/ecommerce/applyments/{empty}", "v3/ecommerce/applyments/{applyment_id}"},
 		{"GET", "v3/ecommerce/applyments/{applyment_id}", "v3/ecommerce/applyments/{applyment_id}"},
 		// Two operations differ only by their placeholder's name: the name decides.
 		{"POST", "v3/apply4subject/applyment/{business_code}/cancel", "v3/apply4subject/applyment/{business_code}/cancel"},
@@ -145,6 +147,10 @@ func TestChainSpellings(t *testing.T) {
 		{"GET", "v3/../refund"},                               // not a path
 		{"GET", ""},                                           // nothing
 		{"POST", "v3/applyment4sub/applyment/{applyment_id}"}, // no such operation
+		{"POST", "v3/ecommerce/applyments/{empty}"},           // a placeholder, as for wxpay.Chain
+		{"POST", "v3/ecommerce/_empty_/applyments"},           // "_empty_" only ends a path
+		{"POST", "v3/ecommerce/applyments/_empty_/"},          // two slashes
+		{"POST", "_empty_"},
 	} {
 		if op, ok := catalog.Lookup(bad.method, bad.spelling); ok {
 			t.Errorf("Lookup(%q, %q) = %v, want none", bad.method, bad.spelling, op)

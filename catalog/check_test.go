@@ -333,3 +333,63 @@ func TestExampleRespectsConstraints(t *testing.T) {
 		}
 	}
 }
+
+// TestEnumExtendedByAllOf: the description extends a shared enum with
+// allOf (BillType's ALL, SUCCESS, REFUND plus four values of the trade
+// bill's own); every value of either list passes, as WeChat Pay takes them.
+func TestEnumExtendedByAllOf(t *testing.T) {
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=ALL"},
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=REFUND"},
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=RECHARGE_REFUND"},
+		{"GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=SUC_SPECIAL"},
+		{"GET", "v3/ecommerce/fund/balance/1900000109?account_type=BASIC"},
+		{"GET", "v3/ecommerce/fund/balance/1900000109?account_type=DEPOSIT"},
+	} {
+		if err := catalog.Check(tc.method, tc.path, nil, nil); err != nil {
+			t.Errorf("Check(%s %s) = %v, want nil", tc.method, tc.path, err)
+		}
+	}
+	err := catalog.Check("GET", "v3/bill/tradebill?bill_date=2024-06-01&bill_type=EVERYTHING", nil, nil)
+	var ce *catalog.CheckError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Field != "query:bill_type" || ce.Problems[0].Kind != catalog.KindEnum {
+		t.Errorf("bill_type=EVERYTHING: %v, want one enum problem on query:bill_type", err)
+	}
+	op, _ := catalog.Lookup("GET", "v3/ecommerce/fund/balance/{sub_mchid}")
+	var got []string
+	for _, p := range op.Response.Properties {
+		if p.Name == "account_type" {
+			got = p.Schema.Enum
+		}
+	}
+	if strings.Join(got, ",") != "BASIC,OPERATION,FEES,DEPOSIT" {
+		t.Errorf("answer account_type enum %v, want BASIC, OPERATION, FEES and DEPOSIT", got)
+	}
+}
+
+// TestEcommerceRefundOrderIDs: an e-commerce refund names its order by
+// transaction_id or out_trade_no, and combine_transaction_id is for a
+// repayment order only, as docs/ecommerce-refund.md says; the description
+// marks combine_transaction_id and transaction_id required, which would
+// refuse the calls the guide shows.
+func TestEcommerceRefundOrderIDs(t *testing.T) {
+	for _, order := range []string{`"transaction_id":"4200000000202405200000000011"`, `"out_trade_no":"1217752501201407033233368018"`} {
+		body := `{"sub_mchid":"1900000109","sp_appid":"wx8888888888888888",` + order + `,` +
+			`"out_refund_no":"1217752501201407033233368111","amount":{"refund":500,"total":500,"currency":"CNY"},"funds_account":"AVAILABLE"}`
+		if err := catalog.Check("POST", "v3/ecommerce/refunds/apply", nil, []byte(body)); err != nil {
+			t.Errorf("%s: %v", order, err)
+		}
+	}
+	err := catalog.Check("POST", "v3/ecommerce/refunds/apply", nil, []byte(`{"sub_mchid":"1900000109"}`))
+	var ce *catalog.CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("an empty refund: %v", err)
+	}
+	var fields []string
+	for _, p := range ce.Problems {
+		fields = append(fields, p.Field)
+	}
+	if diff := cmp.Diff([]string{"amount", "funds_account", "out_refund_no", "sp_appid"}, fields); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

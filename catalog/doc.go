@@ -2,6 +2,12 @@
 // path template, official name (退款, 申请退款API, ...), roles, parameters,
 // body and answer schemas, and which fields are sensitive (RSA-OAEP
 // encrypted). It checks a request against its operation before it is sent.
+// Set once on a client, its Checker checks every call:
+//
+//	cfg.Checker = catalog.Checker() // cfg is the client's wxpay.Config
+//	client, err := wxpay.New(cfg)
+//
+// or check one request yourself:
 //
 //	op, ok := catalog.Lookup("POST", "v3/refund/domestic/refunds")
 //	err := op.Check(nil, nil, body) // a *CheckError naming every problem
@@ -26,6 +32,13 @@
 // matching a pattern: every problem named by its field, all in one
 // *CheckError. An unknown endpoint is an *UnknownEndpointError with the
 // closest templates. See Check for the rules.
+//
+// On a client (wxpay.Config.Checker = Checker()): a call the check refuses
+// is not sent, its error wrapping wxpay.ErrInvalidOption and the
+// *CheckError or *UnknownEndpointError; the encrypt option true encrypts
+// every sensitive field of the request (Operation.Sensitive, and the
+// sensitive query parameters); wxpay.Client.DecryptResponse decrypts those
+// of an answer (Operation.ResponseSensitive).
 //
 // The catalogue is compiled by catalog/internal/gen from the public OpenAPI
 // description of WeChat Pay (github.com/TheNorthMemory/wechatpay-openapi,

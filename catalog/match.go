@@ -138,8 +138,12 @@ func normalize(template string) (segs []string, tmpl string, ok bool) {
 		if err != nil {
 			return nil, "", false
 		}
-		if i == len(raw)-1 && i > 0 && (norm == "{empty}" || norm == "") {
-			// The PHP typings spell a trailing slash "_empty_".
+		if norm == "" {
+			// "_empty_", the PHP typings' trailing slash: as for
+			// wxpay.Chain, it only ends a path, after a segment.
+			if i != len(raw)-1 || i == 0 {
+				return nil, "", false
+			}
 			segs = append(segs, trailing)
 			b.WriteByte('/')
 			continue

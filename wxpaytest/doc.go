@@ -83,9 +83,10 @@
 // REFUND.* notification and retries it until a 2xx answer (NotifyAttempts,
 // NotifyRetryWait); Notify sends any event; Deliveries reports them.
 //
-// Clients in other languages can read the request log at InspectPath, and
-// `wxpay emulator` serves this emulator on its own, writing its keys and a
-// config file for them.
+// Clients in other languages can read the request log at InspectPath and
+// inject faults at FaultsPath, and `wxpay emulator` serves this emulator on
+// its own, writing its keys and a config file for them (wxpay.LoadConfig
+// reads it).
 //
 // Each hand-written endpoint validates its body and query as the WeChat Pay
 // documents say (required fields, enumerations, integer amounts, lengths, a
@@ -103,6 +104,8 @@
 //
 // Inject makes the next matching requests fail on purpose (an error answer, a
 // delay, a reset connection, a bad or missing response signature, a truncated
-// or oversized body), and Requests records what the server received, so that
-// tests can check how a client behaves when things go wrong.
+// or oversized body; ParseFault reads one written as text, such as
+// "POST v3/refund/domestic/refunds=500:SYSTEM_ERROR*2"), and Requests records
+// what the server received, so that tests can check how a client behaves
+// when things go wrong.
 package wxpaytest

@@ -123,8 +123,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.active.Done()
-	if r.URL.Path == InspectPath {
+	switch r.URL.Path {
+	case InspectPath:
 		s.serveInspect(w, r)
+		return
+	case FaultsPath:
+		s.serveFaults(w, r)
 		return
 	}
 	s.count.Add(1)

@@ -20,6 +20,12 @@ const (
 	// key a new Server signs with, the one the WeChat Pay documents use in
 	// their examples.
 	DefaultPlatformSerial = "PUB_KEY_ID_0114232134912410000000000000"
+	// DefaultCertificateSerial is a platform certificate serial, for a
+	// server in certificate mode: with Platform set to
+	// []PlatformKey{{Serial: DefaultCertificateSerial}} it signs with a
+	// platform certificate's key and serves that certificate at GET
+	// /v3/certificates, as `wxpay emulator --platform-certificates` does.
+	DefaultCertificateSerial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 )
 
 // PlatformKey is a WeChat Pay platform key pair held by the emulator: the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/catalog"
 )
 
 // maxBody bounds a request body read from a file or stdin.
@@ -38,6 +39,7 @@ type CallCommand struct {
 	include bool
 	timeout time.Duration
 	retry   int
+	noCheck bool
 }
 
 // optionalString is a string flag that remembers whether it was given, so
@@ -78,6 +80,7 @@ func (c *CallCommand) flagSet() *flag.FlagSet {
 	fs.BoolVar(&c.include, "include", false, "")
 	fs.DurationVar(&c.timeout, "timeout", 0, "")
 	fs.IntVar(&c.retry, "retry", 1, "")
+	fs.BoolVar(&c.noCheck, "no-check", false, "")
 	return fs
 }
 
@@ -133,6 +136,11 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !c.noCheck {
+		if err := checkCommand(cmd, method, pos[1], probe.String(), opts); err != nil { // check.go
+			return err
+		}
+	}
 
 	cfg, err := c.m.loadConfig(cmd, c.config)
 	if err != nil {
@@ -143,6 +151,9 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	}
 	if c.retry > 1 {
 		cfg.Retry = &wxpay.RetryPolicy{MaxAttempts: c.retry}
+	}
+	if opts["encrypt"] == true {
+		cfg.Checker = sensitiveFields{catalog.Checker()} // check.go
 	}
 	client, err := wxpay.New(cfg)
 	if err != nil {
@@ -209,20 +220,38 @@ func (c *CallCommand) options(cmd, tmpl string, params []string) (wxpay.Opts, er
 		opts["headers"] = h
 	}
 	if c.encrypt != "" {
-		var paths []string
-		for _, p := range strings.Split(c.encrypt, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				paths = append(paths, p)
-			}
+		enc, err := encryptOption(cmd, c.encrypt, c.data.set)
+		if err != nil {
+			return nil, err
 		}
-		if len(paths) > 0 {
-			if !c.data.set {
-				return nil, usagef(cmd, "--encrypt needs a JSON body (-d)")
-			}
-			opts["encrypt"] = paths
+		if enc != nil {
+			opts["encrypt"] = enc
 		}
 	}
 	return opts, nil
+}
+
+// encryptOption returns the encrypt option --encrypt arg gives: true for
+// "all", every sensitive field of the body and query the catalogue marks;
+// else the comma-separated paths of body fields (nil for none).
+func encryptOption(cmd, arg string, hasBody bool) (any, error) {
+	var paths []string
+	for _, p := range strings.Split(arg, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			paths = append(paths, p)
+		}
+	}
+	switch {
+	case slices.Contains(paths, "all") && len(paths) > 1:
+		return nil, usagef(cmd, "--encrypt all encrypts every sensitive field the catalogue marks: give it alone, or name the fields")
+	case slices.Contains(paths, "all"):
+		return true, nil
+	case len(paths) > 0 && !hasBody:
+		return nil, usagef(cmd, "--encrypt needs a JSON body (-d)")
+	case len(paths) > 0:
+		return paths, nil
+	}
+	return nil, nil
 }
 
 // readBody reads the -d argument: JSON text, @file, or - (or @-) for stdin.
@@ -485,6 +514,13 @@ A name=value argument fills the placeholder {name} of PATH; any other name
 becomes a query parameter. Values are always strings: 1900000109 is sent
 as "1900000109".
 
+Before anything is sent, the call is checked against the catalogue of
+every APIv3 operation (wxpay describe shows what it knows): an unknown
+endpoint, a missing required parameter or field, a wrong JSON type, a value
+outside an enum, a string too long... Every problem is printed, one a line,
+and the command exits 2. --no-check skips it; APIv2 paths (v2/...) are not
+checked.
+
 Flags (before, between or after the arguments):
 
 	-d, --data BODY     the JSON body: JSON text, @FILE, or - for stdin;
@@ -493,6 +529,10 @@ Flags (before, between or after the arguments):
 	                    a request header; repeatable
 	--encrypt a,b       encrypt these fields of the body (gjson paths) with
 	                    the WeChat Pay public key and set Wechatpay-Serial
+	--encrypt all       encrypt every sensitive field the catalogue marks
+	                    that the body holds, and the sensitive query
+	                    parameters given
+	--no-check          send without checking the call against the catalogue
 	-q PATH             print only the value at this gjson path
 	--raw               print the body exactly as received
 	-i, --include       print the status line and headers first
@@ -520,9 +560,10 @@ relative to it.
 
 Exit status: 0 on success; 1 for an API error (status, code and message on
 stderr), an answer whose signature does not verify, or a network failure;
-2 for a usage error or a configuration problem (a missing or unreadable
-config or key, an unknown config key, an APIv3 key that is not 32 bytes):
-found before anything is sent.
+2 for a usage error, a call the catalogue's check refuses, or a
+configuration problem (a missing or unreadable config or key, an unknown
+config key, an APIv3 key that is not 32 bytes): found before anything is
+sent.
 
 Examples:
 

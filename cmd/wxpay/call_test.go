@@ -233,11 +233,18 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "{}", "-H", "NoColon"}, "want 'Name: value'"},
 		{[]string{"get", "v3/../x"}, "dot segments"},
 		{[]string{"get", "v3.refund..refunds"}, "empty segment"},
-		{[]string{"get", "v3/x"}, "no credentials"},
-		{append([]string{"post", abnormalTemplate, "-d", "{}"}, cfg...), "no value for placeholder {refund_id}"},
+		{[]string{"get", queryTemplate, "out_refund_no=1"}, "no credentials"},
+		// The library's own checks, the catalogue's left out.
+		{append([]string{"post", abnormalTemplate, "-d", "{}", "--no-check"}, cfg...), "no value for placeholder {refund_id}"},
 		{append([]string{"get", queryTemplate, "out_refund_no=1", "-d", "{}"}, cfg...), "a GET request has no body"},
-		{append([]string{"post", abnormalTemplate, "refund_id=1", "-d", `{"a":"b"}`, "--encrypt", "bank_account"}, cfg...), `no value at "bank_account"`},
-		{append([]string{"post", "https://evil.example.com/v3/refund/domestic/refunds", "-d", "{}"}, cfg...), "host not allowed"},
+		{append([]string{"post", abnormalTemplate, "refund_id=1", "-d", `{"a":"b"}`, "--encrypt", "bank_account", "--no-check"}, cfg...), `no value at "bank_account"`},
+		{append([]string{"post", "https://evil.example.com/v3/refund/domestic/refunds", "-d", "{}", "--no-check"}, cfg...), "host not allowed"},
+		{append([]string{"post", abnormalTemplate, "-d", `{"type":"USER_BANK_CARD"}`, "--encrypt", "all,real_name"}, cfg...), "--encrypt all encrypts every sensitive field"},
+		// The catalogue's check: every problem, on its own line.
+		{append([]string{"post", abnormalTemplate, "-d", "{}"}, cfg...), "\n  path:refund_id: path parameter is missing\n  out_refund_no: required field is missing\n  type: required field is missing\n"},
+		{append([]string{"post", "https://evil.example.com/v3/refund/domestic/refunds", "-d", "{}"}, cfg...), "(2 problems):\n  amount: required field is missing\n"},
+		{append([]string{"get", "v3/refund/domestic/refundz/1"}, cfg...), "GET v3/refund/domestic/refundz/1 is not in the catalogue; did you mean:\n  GET v3/refund/domestic/refunds/{out_refund_no}"},
+		{append([]string{"get", "v3/bill/tradebill", "bill_date=2024-06-01", "bill_type=EVERYTHING"}, cfg...), `query:bill_type: "EVERYTHING" is not one of ALL, SUCCESS, REFUND, RECHARGE_REFUND`},
 		{append([]string{"get", queryTemplate, "out_refund_no=1", "-H", "Authorization: x"}, cfg...), "Authorization is set by the client"},
 	} {
 		r := h.run(t, tc.args...)
@@ -276,7 +283,7 @@ func TestAPIErrors(t *testing.T) {
 		},
 		{
 			name: "400 with detail",
-			args: []string{"post", "v3/refund/domestic/refunds", "-d", `{"transaction_id":"1","amount":{"refund":1,"total":1,"currency":"CNY"}}`, "--config", h.config},
+			args: []string{"post", "v3/refund/domestic/refunds", "-d", `{"transaction_id":"1","amount":{"refund":1,"total":1,"currency":"CNY"}}`, "--config", h.config, "--no-check"},
 			want: []string{"HTTP 400 PARAM_ERROR", `detail:     {"field":"/out_refund_no"`},
 		},
 		{
@@ -294,7 +301,7 @@ func TestAPIErrors(t *testing.T) {
 		{
 			name:  "connection reset",
 			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultReset},
-			args:  []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R1"}`, "--config", h.config},
+			args:  []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R1"}`, "--config", h.config, "--no-check"},
 			want:  []string{"wxpay: POST http://127.0.0.1:", "No answer came back", "same out_refund_no"},
 		},
 		{

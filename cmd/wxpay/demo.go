@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/catalog"
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
@@ -47,7 +48,12 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("start the emulator: %w", err)
 	}
 	defer srv.Close()
-	client, err := srv.Client()
+	// Every call is checked against the catalogue before it is signed, as
+	// the call command checks its calls: the demonstration's calls are
+	// ones WeChat Pay takes.
+	cfg := srv.Config()
+	cfg.Checker = catalog.Checker()
+	client, err := wxpay.New(cfg)
 	if err != nil {
 		return fmt.Errorf("client for the emulator: %w", err)
 	}

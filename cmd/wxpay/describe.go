@@ -153,7 +153,7 @@ func writeTable(w *bytes.Buffer, title string, rows []row) {
 
 func writeParams(w *bytes.Buffer, op *catalog.Operation, in, title string) {
 	var rows []row
-	encrypts := len(op.Sensitive()) > 0
+	encrypts := len(op.Sensitive()) > 0 || len(sensitiveQuery(op)) > 0
 	for _, p := range op.Params {
 		if p.In != in {
 			continue
@@ -298,14 +298,20 @@ func joinDetails(a, b string) string {
 	return a + "; " + b
 }
 
-func writeSensitive(w *bytes.Buffer, op *catalog.Operation) {
-	paths := op.Sensitive()
-	var query []string
+// sensitiveQuery returns the names of the sensitive query parameters of op.
+func sensitiveQuery(op *catalog.Operation) []string {
+	var names []string
 	for _, p := range op.Params {
 		if p.In == "query" && p.Schema != nil && p.Schema.Sensitive() {
-			query = append(query, p.Name)
+			names = append(names, p.Name)
 		}
 	}
+	return names
+}
+
+func writeSensitive(w *bytes.Buffer, op *catalog.Operation) {
+	paths := op.Sensitive()
+	query := sensitiveQuery(op)
 	if len(paths) > 0 {
 		fmt.Fprintln(w, "\nSensitive fields (write them in plain text: --encrypt encrypts them with the WeChat Pay public key):")
 		for _, p := range paths {
@@ -313,7 +319,7 @@ func writeSensitive(w *bytes.Buffer, op *catalog.Operation) {
 		}
 	}
 	if len(query) > 0 {
-		fmt.Fprintln(w, "\nSensitive query parameters (encrypt them yourself, with rsaenc.Encrypt and the WeChat Pay public key; --encrypt covers the body only):")
+		fmt.Fprintln(w, "\nSensitive query parameters (write them in plain text: --encrypt all encrypts them with the WeChat Pay public key):")
 		for _, q := range query {
 			fmt.Fprintf(w, "  %s\n", q)
 		}
@@ -346,7 +352,7 @@ func writeTry(w *bytes.Buffer, op *catalog.Operation, values map[string]string, 
 	default:
 		call := newExampleCall(op, values, query)
 		title := "Try it (example values"
-		if len(call.encrypt) > 0 {
+		if len(call.encrypt) > 0 || call.encryptAll {
 			title += "; the sensitive fields hold plain stand-ins that --encrypt encrypts"
 		}
 		fmt.Fprintf(w, "\n%s):\n  %s\n", title, call.command())
@@ -384,7 +390,8 @@ the operation requires and the body with the description's examples, and
 every optional field that takes one of a fixed set of values with the
 first. Sensitive fields hold plain stand-ins (张三, 13800138000,
 6214830000001234) that --encrypt encrypts: the description's own examples
-of them are ciphertexts. Replace the values with yours.
+of them are ciphertexts. A sensitive query parameter is encrypted by
+--encrypt all, which the command then uses. Replace the values with yours.
 
 Try: wxpay describe post 'v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund'
 `

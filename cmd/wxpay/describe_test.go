@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	pngenc "image/png"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -355,6 +359,14 @@ func runsAsCall(op *catalog.Operation, cmd string) error {
 		return fmt.Errorf("%v\n%s", err, cmd)
 	}
 	body, _ := opts["json"].(json.RawMessage)
+	if opts["encrypt"] == true {
+		// --encrypt all: for a sensitive query parameter, and the body's.
+		q, _ := opts["query"].(url.Values)
+		if !slices.ContainsFunc(sensitiveQuery(op), q.Has) {
+			return fmt.Errorf("--encrypt all without a sensitive query parameter: %q", cmd)
+		}
+		return nil
+	}
 	enc, _ := opts["encrypt"].([]string)
 	if want := catalog.ExpandPaths(body, op.Sensitive()); !slices.Equal(enc, want) {
 		return fmt.Errorf("--encrypt %q, want %q", enc, want)
@@ -368,4 +380,104 @@ func runsAsCall(op *catalog.Operation, cmd string) error {
 		return fmt.Errorf("--base-url %q, want %q", c.baseURL, op.BaseURL)
 	}
 	return nil
+}
+
+// TestDescribedCommandsRun: for every operation but the uploads and the
+// notification schema, the command describe prints runs as printed
+// (--config added, --base-url pointed at the emulator) against the
+// emulator, passing the catalogue's check, and succeeds.
+func TestDescribedCommandsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("calls every operation")
+	}
+	h := setup(t)
+	ran, ok := 0, 0
+	for _, op := range catalog.All() {
+		if op.Multipart || isNotification(op) {
+			continue
+		}
+		path := op.Template
+		if concrete, ok := stateful[op.String()]; ok {
+			path = concrete(t, h) // values of the emulator's state
+		}
+		r := runMain(t, invocation{}, "describe", op.Method, path)
+		words, err := shellWords(tryCommand(t, r.stdout))
+		if err != nil {
+			t.Errorf("%v: %v", op, err)
+			continue
+		}
+		args := append(emulatorArgs(h, words[1:]), "--config", h.config)
+		if err := h.srv.SetRefundStatus(wxpaytest.FixtureRefundID, "ABNORMAL"); err != nil {
+			t.Fatal(err)
+		}
+		ran++
+		res := h.run(t, args...)
+		if res.code != exitOK {
+			t.Errorf("%v: exit %d\n%s\n%s", op, res.code, strings.Join(words, " "), res.stderr)
+			continue
+		}
+		ok++
+	}
+	t.Logf("%d of %d operations' commands ran successfully against the emulator (uploads and the notification schema left out)", ok, ran)
+	if ran < 950 {
+		t.Errorf("only %d commands ran", ran)
+	}
+}
+
+// stateful gives, for the operations the emulator answers from its state,
+// a concrete path whose values it holds; describe puts them in the
+// command.
+var stateful = map[string]func(*testing.T, *harness) string{
+	"GET v3/bill/tradebill": func(t *testing.T, h *harness) string {
+		return "v3/bill/tradebill?bill_date=" + h.srv.LatestBillDate()
+	},
+	"GET v3/bill/fundflowbill": func(t *testing.T, h *harness) string {
+		return "v3/bill/fundflowbill?bill_date=" + h.srv.LatestBillDate()
+	},
+	"GET v3/billdownload/file": func(t *testing.T, h *harness) string {
+		r := libraryCall(t, h, "v3/bill/tradebill", wxpay.Opts{"query": wxpay.Opts{"bill_date": h.srv.LatestBillDate()}})
+		return r.Get("download_url").String()
+	},
+	"GET v3/merchant-service/images/{media_id}": func(t *testing.T, h *harness) string {
+		var png bytes.Buffer
+		if err := pngenc.Encode(&png, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+			t.Fatal(err)
+		}
+		r := libraryCall(t, h, "v3/merchant-service/images/upload", wxpay.Opts{"file": wxpay.File{Name: "proof.png", Reader: &png}})
+		return "v3/merchant-service/images/" + r.Get("media_id").String()
+	},
+	"GET v3/refund/domestic/refunds/{out_refund_no}": func(t *testing.T, h *harness) string {
+		return "v3/refund/domestic/refunds/" + wxpaytest.FixtureOutRefundNo
+	},
+}
+
+// libraryCall makes a call with the library to the emulator of h: a GET,
+// or a POST when opts has a file.
+func libraryCall(t *testing.T, h *harness, path string, opts wxpay.Opts) *wxpay.Response {
+	t.Helper()
+	c, err := h.srv.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	method := "GET"
+	if _, ok := opts["file"]; ok {
+		method = "POST"
+	}
+	r, err := c.Chain(path).Do(context.Background(), method, opts)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// emulatorArgs returns the arguments of a described command with the
+// --base-url of an operation on another host replaced by the emulator's.
+func emulatorArgs(h *harness, args []string) []string {
+	out := slices.Clone(args)
+	for i := range out {
+		if out[i] == "--base-url" && i+1 < len(out) {
+			out[i+1] = h.srv.URL
+		}
+	}
+	return out
 }

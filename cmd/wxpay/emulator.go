@@ -22,9 +22,11 @@ const defaultEmulatorAddr = "127.0.0.1:8090"
 // EmulatorCommand is "wxpay emulator": the WeChat Pay emulator as a
 // standalone server, with its keys and a config file written to a directory.
 type EmulatorCommand struct {
-	m    *Main
-	addr string
-	dir  string
+	m            *Main
+	addr         string
+	dir          string
+	faults       stringList // --fault specs, see wxpaytest.ParseFault
+	certificates bool       // --platform-certificates
 
 	// ready, when set, is called once the server is listening and the
 	// files are written, with the server's base URL and the config file.
@@ -43,6 +45,10 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("emulator", "unexpected argument %q", fs.Arg(0))
+	}
+	faults, err := parseFaults(c.faults)
+	if err != nil {
+		return err
 	}
 	host, _, err := net.SplitHostPort(c.addr)
 	if err != nil {
@@ -70,9 +76,20 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 
 	srv := wxpaytest.NewUnstartedServer()
 	srv.Addr = c.addr
+	if c.certificates {
+		srv.Platform = []wxpaytest.PlatformKey{{Serial: wxpaytest.DefaultCertificateSerial}}
+	}
 	reused, err := reuseKeys(srv, dir)
 	if err != nil {
 		return err
+	}
+	if reused {
+		if err := checkMode(srv.Platform, dir, c.certificates); err != nil {
+			return err
+		}
+	}
+	for _, f := range faults {
+		srv.Inject(f)
 	}
 	if err := srv.StartErr(); err != nil {
 		return err
@@ -87,6 +104,7 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 	}
 	files.reused = reused
 	c.printHowTo(srv, files, temp)
+	c.printFaults(srv, faults)
 	if c.ready != nil {
 		c.ready(srv.URL, files.config)
 	}
@@ -100,7 +118,11 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 func (c *EmulatorCommand) printHowTo(srv *wxpaytest.Server, f *emulatorFiles, temp bool) {
 	w := c.m.Stdout
 	fmt.Fprintf(w, "WeChat Pay emulator listening on %s\n\n", srv.URL)
-	fmt.Fprintf(w, "Merchant %s, certificate serial %s; WeChat Pay key %s.\n", srv.MchID, srv.MerchantSerial, strings.Join(f.serials(), ", "))
+	key := "WeChat Pay key"
+	if c.certificates {
+		key = "certificate mode: WeChat Pay platform certificate"
+	}
+	fmt.Fprintf(w, "Merchant %s, certificate serial %s; %s %s.\n", srv.MchID, srv.MerchantSerial, key, strings.Join(f.serials(), ", "))
 	fmt.Fprintf(w, "Keys and config written to %s", f.dir)
 	switch {
 	case temp:
@@ -111,6 +133,10 @@ func (c *EmulatorCommand) printHowTo(srv *wxpaytest.Server, f *emulatorFiles, te
 	fmt.Fprint(w, ".\n\nTry:\n\n")
 	fmt.Fprintf(w, "\twxpay --config %s get 'v3/refund/domestic/refunds/{out_refund_no}' \\\n\t\tout_refund_no=%s sub_mchid=%s\n\n",
 		shellQuote(f.config), wxpaytest.FixtureOutRefundNo, wxpaytest.FixtureSubMchID)
+	if c.certificates {
+		fmt.Fprint(w, "and download the platform certificate (GET v3/certificates, encrypted with the APIv3 key):\n\n")
+		fmt.Fprintf(w, "\twxpay --config %s certificates --dir %s\n\n", shellQuote(f.config), shellQuote(filepath.Join(f.dir, "certs")))
+	}
 	fmt.Fprint(w, "or set the environment (the APIv3 key is in the config file):\n\n")
 	fmt.Fprintf(w, "\texport %s=%s\n", envMchID, srv.MchID)
 	fmt.Fprintf(w, "\texport %s=%s\n", envSerial, srv.MerchantSerial)
@@ -123,7 +149,54 @@ func (c *EmulatorCommand) printHowTo(srv *wxpaytest.Server, f *emulatorFiles, te
 	fmt.Fprintf(w, "\texport %s=%s\n\n", envBaseURL, srv.URL)
 	fmt.Fprintf(w, "A refund in the ABNORMAL state is ready: refund_id %s, out_refund_no %s.\n", wxpaytest.FixtureRefundID, wxpaytest.FixtureOutRefundNo)
 	fmt.Fprintf(w, "Refunds whose out_refund_no starts with %s are created ABNORMAL.\n", wxpaytest.AbnormalPrefix)
+}
+
+// printFaults lists the faults given with --fault, and how to inject more
+// into the running emulator and to see the requests it received.
+func (c *EmulatorCommand) printFaults(srv *wxpaytest.Server, faults []wxpaytest.Fault) {
+	w := c.m.Stdout
+	if len(faults) > 0 {
+		fmt.Fprint(w, "\nInjected faults (each for its count of matching requests, then normal answers):\n\n")
+		for _, f := range faults {
+			fmt.Fprintf(w, "\t%s\n", f)
+		}
+	}
+	base := strings.TrimSuffix(srv.URL, "/")
+	fmt.Fprint(w, "\nInject faults while it runs, and read the requests received:\n\n")
+	fmt.Fprintf(w, "\tcurl -d 'POST v3/refund/domestic/refunds=500:SYSTEM_ERROR*2' %s%s\n", base, wxpaytest.FaultsPath)
+	fmt.Fprintf(w, "\tcurl %s%s\n\n", base, wxpaytest.InspectPath)
 	fmt.Fprint(w, "Stop with Ctrl-C.\n")
+}
+
+// parseFaults parses the --fault specs.
+func parseFaults(specs []string) ([]wxpaytest.Fault, error) {
+	faults := make([]wxpaytest.Fault, 0, len(specs))
+	for _, spec := range specs {
+		f, err := wxpaytest.ParseFault(spec)
+		if err != nil {
+			return nil, usagef("emulator", "--fault: %s", strings.TrimPrefix(err.Error(), "wxpaytest: "))
+		}
+		faults = append(faults, f)
+	}
+	return faults, nil
+}
+
+// checkMode refuses to serve the keys of an earlier run in the other mode:
+// a config written for one would not work with the other.
+func checkMode(platform []wxpaytest.PlatformKey, dir string, certificates bool) error {
+	publicKey := false
+	for _, p := range platform {
+		if strings.HasPrefix(p.Serial, "PUB_KEY_ID_") {
+			publicKey = true
+		}
+	}
+	switch {
+	case certificates && publicKey:
+		return usagef("emulator", "%s holds the keys of an emulator in public-key mode: give another --dir for --platform-certificates", dir)
+	case !certificates && !publicKey:
+		return usagef("emulator", "%s holds the keys of an emulator in certificate mode: add --platform-certificates, or give another --dir", dir)
+	}
+	return nil
 }
 
 // emulatorFiles are the files written for a client of the emulator.
@@ -195,6 +268,8 @@ func (c *EmulatorCommand) flagSet() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.addr, "addr", defaultEmulatorAddr, "")
 	fs.StringVar(&c.dir, "dir", "", "")
+	fs.Var(&c.faults, "fault", "")
+	fs.BoolVar(&c.certificates, "platform-certificates", false, "")
 	return fs
 }
 
@@ -204,7 +279,7 @@ func emulatorUsage() string {
 	return fmt.Sprintf(emulatorUsageFormat, len(wxpaytest.HandWritten()), len(wxpaytest.SchemaDriven()))
 }
 
-const emulatorUsageFormat = `Usage: wxpay emulator [--addr ADDR] [--dir DIR]
+const emulatorUsageFormat = `Usage: wxpay emulator [--addr ADDR] [--dir DIR] [--fault SPEC]... [--platform-certificates]
 
 Serves the WeChat Pay emulator until interrupted (Ctrl-C, SIGTERM). The
 emulator checks each request's signature and signs its answers, as WeChat
@@ -238,21 +313,48 @@ example of its response schema with the request's values echoed and its
 sensitive fields encrypted with the merchant's public key.
 
 GET /_wxpaytest/requests lists the requests received, for tests in any
-language.
+language; /_wxpaytest/faults takes more faults while it runs (POST a SPEC
+per line), lists those pending (GET) and clears them (DELETE).
 
 The keys are written to DIR: the merchant private key (apiclient_key.pem),
 the WeChat Pay public keys (<serial>.pem) and a config file (wxpay.json)
-for "wxpay --config"; the command prints how to use them. Keys are made
-fresh unless DIR holds those of an earlier run, which are kept. A DIR
-holding credentials the emulator did not write is refused.
+for "wxpay --config" and wxpay.LoadConfig; the command prints how to use
+them. Keys are made fresh unless DIR holds those of an earlier run, which
+are kept. A DIR holding credentials the emulator did not write is refused.
 
 Flags:
 
 	--addr ADDR   listen on ADDR, a loopback address (default 127.0.0.1:8090)
 	--dir DIR     write the keys and config to DIR (default: a new temporary
 	              directory, removed on exit)
+	--fault SPEC  make the next matching requests fail; repeatable. SPEC is
+	              [METHOD ]PATH=FAULT[*COUNT]: PATH a path prefix, COUNT a
+	              number of requests (default 1) or "always", FAULT one of
+	                STATUS[:CODE[:MESSAGE]]  a signed error answer (500,
+	                                         429:FREQUENCY_LIMITED, ...)
+	                delay:DURATION           answer after DURATION (2s)
+	                reset                    close the connection unanswered
+	                reset-after-apply        apply the request, then close
+	                corrupt-signature        a signature that does not verify
+	                skew-timestamp:DURATION  a signed timestamp DURATION off
+	                unknown-serial[:SERIAL]  signed, naming an unknown key
+	                probe-signature          a WECHATPAY/SIGNTEST/ signature
+	                remove-header[:NAME]     without Wechatpay-Signature (NAME)
+	                unsigned                 without any Wechatpay-* header
+	                truncate-body            half the announced body
+	                oversize-body[:BYTES]    a body padded to 17 MiB (BYTES)
+	              and delay:DURATION+FAULT waits first
+	--platform-certificates
+	              certificate mode: sign with a platform certificate's key
+	              (serial 5157F09E...) instead of a WeChat Pay public key
+	              (PUB_KEY_ID_...), and serve the certificate at GET
+	              v3/certificates, encrypted with the APIv3 key, for
+	              "wxpay certificates"
 
 Try: wxpay emulator --dir /tmp/wxpay
      then, in another terminal: wxpay --config /tmp/wxpay/wxpay.json get \
        'v3/refund/domestic/refunds/{out_refund_no}' out_refund_no=1217752501201407033233368018
+Or:  wxpay emulator --dir /tmp/wxpay --fault 'POST v3/refund/domestic/refunds=500:SYSTEM_ERROR*2'
+     then: wxpay --config /tmp/wxpay/wxpay.json post v3/refund/domestic/refunds \
+       -d @refund.json --retry 3
 `

@@ -21,6 +21,7 @@ type exampleCall struct {
 	headers          []string // "Name: value"
 	body             []byte
 	encrypt          []string // concrete gjson paths
+	encryptAll       bool     // --encrypt all: a sensitive query parameter is given
 	baseURL          string
 }
 
@@ -47,6 +48,7 @@ func newExampleCall(op *catalog.Operation, values map[string]string, query url.V
 	}
 	c := exampleCall{method: op.Method, template: op.Template, body: body, baseURL: op.BaseURL}
 	c.encrypt = catalog.ExpandPaths(body, op.Sensitive())
+	c.encryptAll = plainQueryStandIns(op, pv, q, body)
 	names := placeholderList(op.Template)
 	if slices.ContainsFunc(names, func(name string) bool { return q.Has(name) }) {
 		// The description has a query parameter named like a path
@@ -59,7 +61,7 @@ func newExampleCall(op *catalog.Operation, values map[string]string, query url.V
 	}
 	c.args = append(c.args, queryArgs(op, q)...)
 	for _, p := range op.Params {
-		if p.In == "header" && p.Required && !(p.Name == "Wechatpay-Serial" && len(c.encrypt) > 0) {
+		if p.In == "header" && p.Required && !(p.Name == "Wechatpay-Serial" && (len(c.encrypt) > 0 || c.encryptAll)) {
 			c.headers = append(c.headers, p.Name+": "+exampleText(p.Schema))
 		}
 	}
@@ -162,6 +164,26 @@ func plainStandIns(op *catalog.Operation, pv map[string]string, q url.Values, bo
 	return body
 }
 
+// plainQueryStandIns gives each sensitive query parameter of q a plain
+// stand-in, as plainStandIns does for the body, and reports whether q has
+// one: the command then encrypts with --encrypt all, which reaches the
+// query.
+func plainQueryStandIns(op *catalog.Operation, pv map[string]string, q url.Values, body []byte) bool {
+	found := false
+	for _, p := range op.Params {
+		if p.In != "query" || !p.Schema.Sensitive() || !q.Has(p.Name) {
+			continue
+		}
+		found = true
+		was := q[p.Name]
+		q[p.Name] = []string{standIn(p.Name)}
+		if op.Check(pv, q, body) != nil {
+			q[p.Name] = was
+		}
+	}
+	return found
+}
+
 // standIn returns a plain value for the sensitive field at path.
 func standIn(path string) string {
 	segs := strings.Split(strings.ToLower(path), ".")
@@ -204,7 +226,10 @@ func (c exampleCall) command() string {
 	if c.body != nil {
 		lines = append(lines, "-d "+shellQuote(string(c.body)))
 	}
-	if len(c.encrypt) > 0 {
+	switch {
+	case c.encryptAll:
+		lines = append(lines, "--encrypt all")
+	case len(c.encrypt) > 0:
 		lines = append(lines, "--encrypt "+shellQuote(strings.Join(c.encrypt, ",")))
 	}
 	if c.baseURL != "" {

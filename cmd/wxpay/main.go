@@ -256,7 +256,7 @@ Usage:
 
 	wxpay METHOD PATH [name=value ...] [flags]
 	wxpay demo [--json]
-	wxpay emulator [--addr ADDR] [--dir DIR]
+	wxpay emulator [--addr ADDR] [--dir DIR] [--fault SPEC] [--platform-certificates]
 	wxpay download --date YYYY-MM-DD -o FILE [--fundflow] [--type T] [--gzip]
 	wxpay certificates [--dir DIR] [--tofu]
 	wxpay endpoints [WORDS...] [--json]

@@ -3,7 +3,7 @@
 // or the bare base64 body of the key), and decides which such values an
 // error message may quote.
 //
-// The rule, documented in rsaenc and docs/cli.md: a value is key text when
+// The rule, documented in rsaenc and docs/config.md: a value is key text when
 // it holds a PEM header ("-----BEGIN"), a line break, more than MaxPathLen
 // bytes, or the base64 encoding of one DER structure; anything else is a file
 // name. A file name is quoted in an error only when it cannot be a piece of

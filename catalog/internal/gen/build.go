@@ -142,6 +142,7 @@ func (g *gen) op(file, tmpl, method string, n *yaml.Node) *op {
 		g.param(o, p, file, ctx)
 	}
 	g.pathParams(o, ctx)
+	g.notRequired(o, ctx)
 	g.response(o, get(n, "responses"), file, ctx)
 	g.finish(o.Body, ctx+" body")
 	g.finish(o.Response, ctx+" response")
@@ -224,6 +225,34 @@ func (g *gen) pathParams(o *op, ctx string) {
 			o.Params = append(o.Params, param{Name: name, In: "path", Required: true, S: &sch{Type: "string"}})
 		}
 	}
+}
+
+// notRequired lists, by operation, body fields the description marks
+// required that WeChat Pay does not require: the check must never refuse a
+// call WeChat Pay takes.
+//
+//   - POST v3/ecommerce/refunds/apply: the order is named by transaction_id
+//     or by out_trade_no, either one (as for v3/refund/domestic/refunds,
+//     which the description gets right), and combine_transaction_id goes
+//     with combine_mchid and combine_out_trade_no, for a repayment (还款)
+//     order only (docs/ecommerce-refund.md).
+var notRequired = map[string][]string{
+	"POST v3/ecommerce/refunds/apply": {"combine_transaction_id", "transaction_id"},
+}
+
+// notRequired drops the required marks notRequired lists for o.
+func (g *gen) notRequired(o *op, ctx string) {
+	names := notRequired[o.Method+" "+o.Template]
+	if len(names) == 0 || o.Body == nil {
+		return
+	}
+	o.Body.Required = slices.DeleteFunc(slices.Clone(o.Body.Required), func(r string) bool {
+		if slices.Contains(names, r) {
+			g.odd("fixed", ctx, fmt.Sprintf("body field %q is not required, whatever the description says", r))
+			return true
+		}
+		return false
+	})
 }
 
 // response keeps the lowest 2xx answer.

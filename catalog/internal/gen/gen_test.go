@@ -227,8 +227,16 @@ func TestOddities(t *testing.T) {
 	for _, p := range get.Params {
 		names = append(names, p.In+":"+p.Name)
 	}
-	if diff := cmp.Diff([]string{"query:limit", "path:item_id"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"query:limit", "query:kind", "path:item_id"}, names); diff != "" {
 		t.Errorf("params (-want +got):\n%s", diff)
+	}
+	// allOf of a $ref enum and an inline one: either list's values are
+	// accepted (the description extends a shared enum this way), each once.
+	if diff := cmp.Diff(wire.Schema{Type: "string", Enum: []string{"A", "B", "C"}}, d.schema(get.Params[1].Schema, "")); diff != "" {
+		t.Errorf("kind parameter (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"A", "B", "D"}, d.schema(get.Response, "kind").Enum); diff != "" {
+		t.Errorf("kind answer field enum (-want +got):\n%s", diff)
 	}
 	one, ten := 1.0, 10.0
 	if diff := cmp.Diff(wire.Schema{Type: "integer", Minimum: &one, Maximum: &ten}, d.schema(get.Params[0].Schema, "")); diff != "" {

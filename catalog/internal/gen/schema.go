@@ -61,10 +61,24 @@ func (g *gen) conv(n *yaml.Node, file, ctx string, depth int) *sch {
 	}
 	if all := get(n, "allOf"); all != nil {
 		for _, part := range all.Content {
-			s = merge(s, g.conv(part, file, ctx, depth+1))
+			s = mergeAllOf(s, g.conv(part, file, ctx, depth+1))
 		}
 	}
 	return merge(s, g.local(n, file, ctx, depth))
+}
+
+// mergeAllOf merges one part of an allOf into the parts before it, as
+// merge does, but for the enums: the description writes allOf: [$ref Enum,
+// {enum: [...]}] to extend a shared enum (BillType's ALL, SUCCESS and
+// REFUND plus the trade bill's RECHARGE_REFUND, ...), so the values of
+// every part are allowed. (JSON Schema reads allOf as an intersection,
+// which here would allow no value at all.) finishEnum drops repeats.
+func mergeAllOf(a, b *sch) *sch {
+	m := merge(a, b)
+	if a != nil && b != nil && a.enum != nil && b.enum != nil {
+		m.enum = append(slices.Clip(a.enum), b.enum...)
+	}
+	return m
 }
 
 // local reads the keys of n itself.
