@@ -222,7 +222,7 @@ func (c *Client) throughMiddleware(ctx context.Context, t *trip, req *fasthttp.R
 // with success, but a middleware failed it; outcome returns what the send
 // left once it is over.
 func (c *Client) runMiddleware(ctx context.Context, t *trip, x *ExchangeRequest, drop, discard func(), outcome func() (*Response, error)) (*Response, error) {
-	_, err := c.middleware(ctx, x)
+	mr, err := c.middleware(ctx, x)
 	if x.state.CompareAndSwap(0, 3) {
 		// Never sent: a middleware ended the attempt.
 		drop()
@@ -244,6 +244,12 @@ func (c *Client) runMiddleware(ctx context.Context, t *trip, x *ExchangeRequest,
 	case err != nil:
 		discard()
 		return nil, err // a middleware refused the answer
+	case mr == nil:
+		// Sent and answered, but the middleware dropped the answer (a next
+		// run on another goroutine may even have ended first): the caller
+		// cannot tell what happened, so the attempt fails.
+		discard()
+		return nil, fmt.Errorf("%w: a middleware returned neither the answer from next nor an error", errMiddleware)
 	}
 	return resp, nil
 }

@@ -322,3 +322,22 @@ func TestMiddlewareAsyncNext(t *testing.T) {
 	}
 	<-done // whatever it got, it must not race (go test -race)
 }
+
+// A middleware that calls next but drops its answer, returning neither it
+// nor an error, fails the attempt: the caller never gets a silent nil.
+func TestMiddlewareDropsAnswer(t *testing.T) {
+	drop := func(next wxpay.Exchange) wxpay.Exchange {
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			_, _ = next(ctx, req)
+			return nil, nil
+		}
+	}
+	srv, c := setupWith(t, func(cfg *wxpay.Config) { cfg.Middleware = []wxpay.Middleware{drop} })
+	resp, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{"out_refund_no": fixtureOutNo})
+	if !errors.Is(err, wxpay.ErrInvalidConfig) || resp != nil {
+		t.Errorf("resp, err = %v, %v; want nil and ErrInvalidConfig", resp, err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests reached the server, want 1", n)
+	}
+}
