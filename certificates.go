@@ -97,7 +97,8 @@ func (c *Client) DownloadCertificatesTOFU(ctx context.Context) (certs []Certific
 		return nil, false, err
 	}
 	verifyErr := func(err error) error {
-		return &VerifyError{Method: http.MethodGet, Path: "/" + certificatesPath, StatusCode: resp.StatusCode, RequestID: resp.Header.Get("Request-Id"), Err: err}
+		return &VerifyError{Method: http.MethodGet, Path: "/" + certificatesPath, StatusCode: resp.StatusCode, RequestID: resp.Header.Get("Request-Id"), Err: err,
+			UntrustedHeader: resp.Header, UntrustedBody: resp.Body}
 	}
 	verr := c.verifier.Verify(h, resp.Body, nil)
 	if verr != nil && !errors.Is(verr, ErrUnknownSerial) {
@@ -220,8 +221,8 @@ func (c *Client) getUnverified(ctx context.Context, ch Chain) (*Response, verifi
 	// One attempt to the primary, paced by the rate limit: no retry and no
 	// failover.
 	plan := callPlan{deadline: p.deadline, primary: p.origin, single: true}
-	resp, err := c.withRetries(ctx, plan, func(origin string) (*Response, error) { // retry.go
-		return c.attempt(ctx, p, origin, target, bufs)
+	resp, err := c.withRetries(ctx, plan, func(origin string, n int) (*Response, error) { // retry.go
+		return c.attempt(ctx, p, origin, target, bufs, n)
 	})
 	if err != nil {
 		return nil, h, err

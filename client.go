@@ -6,9 +6,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,9 +45,15 @@ type Client struct {
 	onNotificationError func(error)
 	checker             Checker // nil: requests are not checked
 
+	middleware Exchange   // Config.Middleware around the exchange, nil without (middleware.go)
+	debugW     io.Writer  // Config.Debug
+	debugMu    sync.Mutex // one block of the debug log at a time (debug.go)
+	debugSeq   atomic.Uint64
+
 	hc        *fasthttp.Client
 	timeout   time.Duration
 	userAgent string
+	headers   [][2]string // Config.Headers, checked (headers.go)
 	now       func() time.Time
 }
 
@@ -94,6 +102,9 @@ func newClient(cfg Config, allowNoCerts bool) (*Client, error) {
 	}
 	if err == nil {
 		err = c.setupV2(cfg) // v2.go
+	}
+	if err == nil {
+		err = c.setObservers(cfg) // middleware.go
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
@@ -158,14 +169,18 @@ func (c *Client) setVerifier(cfg Config, allowNoCerts bool) error {
 	return nil
 }
 
-// setLimits checks the timeout and the response size cap, and sets the
-// timeout and User-Agent, or their defaults.
+// setLimits checks the timeout, the response size cap and the default
+// headers, and sets them, the User-Agent, or their defaults.
 func (c *Client) setLimits(cfg Config) error {
 	if cfg.Timeout < 0 {
 		return fmt.Errorf("Timeout %v is negative", cfg.Timeout)
 	}
 	if cfg.MaxResponseBodySize < 0 {
 		return fmt.Errorf("MaxResponseBodySize %d is negative", cfg.MaxResponseBodySize)
+	}
+	var err error
+	if c.headers, err = defaultHeaders(cfg.Headers); err != nil { // headers.go
+		return err
 	}
 	c.timeout, c.userAgent = cfg.Timeout, cfg.UserAgent
 	if c.timeout == 0 {

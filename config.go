@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -77,6 +79,15 @@ type Config struct {
 	// UserAgent is sent with every request. If empty, DefaultUserAgent is
 	// used.
 	UserAgent string
+	// Headers, if set, are sent with every request (APIv3, APIv2 and the
+	// downloads), under a call's own: a header the headers option gives,
+	// in any case, replaces the one here. Each value of a header is sent;
+	// User-Agent and Wechatpay-Serial take one value, and Content-Type,
+	// which belongs to a body, and the headers the client sets itself
+	// (Authorization, Host, Content-Length, Transfer-Encoding,
+	// Connection) are refused. An Accept here replaces the client's. The
+	// map is copied by New.
+	Headers http.Header
 	// OnNotificationError, if set, is called by NotificationHandler,
 	// FasthttpNotificationHandler and V2NotificationHandler with the reason
 	// each refused notification was refused (a bad signature, a malformed
@@ -85,6 +96,24 @@ type Config struct {
 	// request's goroutine before the answer is written: it must be quick and
 	// safe for concurrent use. The errors hold no secret.
 	OnNotificationError func(error)
+
+	// Debug, if set, receives a transcript of every call: for each
+	// attempt, the request line, headers and body as sent, then the
+	// status, headers and body received, how long the exchange took and
+	// what the check of the answer found. What is derived from a key is
+	// elided: the signature in the Authorization header, the sign of an
+	// APIv2 body; a download URL's token is redacted as in errors. A
+	// call's debug option overrides it. Writes are serialized per client;
+	// each block is one Write. Meant for development: bodies hold personal
+	// data.
+	Debug io.Writer
+	// Middleware wraps each attempt's exchange, the first outermost, for
+	// logging, metrics or tracing: each sees every attempt of every call
+	// (APIv3, APIv2, certificate and file downloads) after it is signed,
+	// as an ExchangeRequest, and its checked answer, and may add
+	// unsigned headers or end the attempt with an error, but never change
+	// what was signed. See Middleware and docs/porting-from-php.md.
+	Middleware []Middleware
 
 	// Retry, if set, makes calls retry what WeChat Pay says may be retried
 	// (see RetryPolicy). If nil, every call is sent once.

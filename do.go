@@ -7,6 +7,7 @@ package wxpay
 // sends and checks. The stages, in order, each in its own file:
 //
 //	newPrepared   options.go   the method and the option keys
+//	debugFor      debug.go     the debug option
 //	appendPath    target.go    the path, its placeholders filled
 //	appendQuery   target.go    the query option
 //	setBody       body.go      the json and body options
@@ -15,11 +16,13 @@ package wxpay
 //	setEncrypted  encrypt.go   the encrypt option
 //	checkRequest  checker.go   Config.Checker's check, if one is set
 //	sign          sign.go      the Authorization, afresh for each attempt
-//	send          transport.go the exchange over fasthttp
+//	send          transport.go the exchange over fasthttp, through the
+//	                           middleware (middleware.go), logged (debug.go)
 //	check         response.go  the signature of the answer, or an *APIError
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +34,7 @@ type prepared struct {
 	noVerify    bool // 2xx answers are left to the caller to verify (a TOFU certificate download)
 	fromJSON    bool // body is the json option's (body.go)
 	raw         bool // body is the body option's (body.go)
+	ownAccept   bool // headers hold an Accept, which replaces the client's
 	method      string
 	origin      string // scheme://host
 	target      []byte // path and query as sent and signed
@@ -38,8 +42,9 @@ type prepared struct {
 	body        []byte
 	signBody    []byte // signed instead of body when set: an upload's meta JSON
 	contentType string
-	headers     [][2]string
-	deadline    time.Time // when the call must be over, see callDeadline
+	debug       *debugLog   // where the call is logged, nil if it is not (debug.go)
+	headers     [][2]string // the headers option over Config.Headers (headers.go)
+	deadline    time.Time   // when the call must be over, see callDeadline
 }
 
 type buffers struct {
@@ -60,6 +65,9 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 	if err != nil {
 		return nil, err
 	}
+	if p.debug, err = c.debugFor(opts); err != nil { // debug.go
+		return nil, err
+	}
 	if target, err = c.appendPath(p, ch, opts, target); err != nil { // target.go
 		return nil, err
 	}
@@ -69,7 +77,7 @@ func (c *Client) prepare(method string, ch Chain, opts Opts, target []byte) (*pr
 	if err := p.setBody(opts); err != nil { // body.go
 		return nil, err
 	}
-	if err := p.setHeaders(opts); err != nil { // headers.go
+	if err := p.setHeaders(opts, c.headers); err != nil { // headers.go
 		return nil, err
 	}
 	if err := p.setFile(opts); err != nil { // upload.go
@@ -103,8 +111,8 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	p.deadline = c.callDeadline(ctx)
 	target := string(p.target)
 	plan := callPlan{deadline: p.deadline, primary: p.origin, failover: ch.origin == "" && c.backup != "", check: DefaultCheckRetry}
-	resp, err := c.withRetries(ctx, plan, func(origin string) (*Response, error) { // retry.go
-		return c.attempt(ctx, p, origin, target, bufs)
+	resp, err := c.withRetries(ctx, plan, func(origin string, n int) (*Response, error) { // retry.go
+		return c.attempt(ctx, p, origin, target, bufs, n)
 	})
 	if resp != nil && c.checker != nil {
 		sent := c.checkedRequest(p, ch)
@@ -113,19 +121,31 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 	return resp, err
 }
 
-// attempt signs the prepared request afresh, sends it to origin and checks
-// the answer.
-func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string, bufs *buffers) (*Response, error) {
+// attempt signs the prepared request afresh, sends it to origin as attempt
+// number n, through the client's middleware if any, and checks the answer.
+func (c *Client) attempt(ctx context.Context, p *prepared, origin, target string, bufs *buffers, n int) (*Response, error) {
 	auth, err := c.sign(p, target, bufs) // sign.go
 	if err != nil {
 		return nil, err
 	}
-	req := c.newRequest(p, origin, target, auth) // transport.go
-	resp := fasthttp.AcquireResponse()
-	if err := c.send(ctx, c.hc, req, resp, p.method, origin, target, p.deadline); err != nil { // transport.go
-		return nil, err
+	req := c.newRequest(p, origin, target, auth, accept(p.method, p.pathOnly)) // transport.go, headers.go
+	// Each branch has its own closure: the middleware keeps its own, which
+	// must not make the other escape to the heap.
+	if c.middleware != nil {
+		t := &trip{hc: c.hc, method: p.method, origin: origin, target: target, deadline: p.deadline, attempt: n, debug: p.debug, token: p.token()}
+		return c.throughMiddleware(ctx, t, req, func(resp *fasthttp.Response) (*Response, error) { // middleware.go
+			return c.check(p, target, resp, bufs)
+		})
 	}
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	return c.check(p, target, resp, bufs) // response.go
+	t := trip{hc: c.hc, method: p.method, origin: origin, target: target, deadline: p.deadline, attempt: n, debug: p.debug, token: p.token()}
+	return c.sendAndCheck(ctx, &t, req, func(resp *fasthttp.Response) (*Response, error) { // transport.go
+		return c.check(p, target, resp, bufs) // response.go
+	})
+}
+
+// token reports whether p's query may hold a download token, to be kept out
+// of logs: the request is to an unsigned download endpoint, or is a full
+// URL with a query (a download_url).
+func (p *prepared) token() bool {
+	return unsigned(p.method, p.pathOnly) || strings.IndexByte(p.pathOnly, '?') >= 0
 }

@@ -23,7 +23,8 @@
 //
 // Errors are values: *APIError for a non-2xx answer (with WeChat Pay's code
 // and message), *VerifyError for a response whose signature fails (matched
-// with errors.Is against ErrBadSignature, ErrClockSkew, ...), and errors
+// with errors.Is against ErrBadSignature, ErrClockSkew, ...; what came back
+// is in its Untrusted fields), and errors
 // wrapping ErrInvalidPath, ErrMissingParam, ErrInvalidOption,
 // ErrHostNotAllowed or ErrInvalidConfig for mistakes caught before anything
 // is sent; *NetworkError when no answer came, ErrResponseTooLarge for an
@@ -44,10 +45,11 @@
 // URL. An APIv3 call goes through these stages, in this order, each in the
 // file named (do.go lists them as code):
 //
-//  1. options.go: the method, and every key an option or a placeholder;
+//  1. options.go: the method, and every key an option or a placeholder
+//     (debug.go reads the debug option);
 //  2. target.go: the path, its placeholders filled, then the query option;
 //  3. body.go: the json or body option;
-//  4. headers.go: the headers option;
+//  4. headers.go: the headers option, over Config.Headers;
 //  5. upload.go: the file option, a multipart body whose meta is signed;
 //  6. encrypt.go: the encrypt option, sensitive fields encrypted;
 //     then, if Config.Checker is set, checker.go: the whole request
@@ -57,11 +59,15 @@
 //     backup during a failover, and retried as the RetryPolicy allows,
 //     all within the call's deadline; for each attempt:
 //  8. sign.go: the Authorization, with a fresh nonce, over the bytes sent;
-//  9. transport.go: the exchange over fasthttp;
+//  9. transport.go: the exchange over fasthttp, through Config.Middleware
+//     (middleware.go) and logged by the debug option (debug.go);
 //  10. response.go: the signature of the answer checked, or an *APIError.
 //
 // Every check of stages 1 to 6 is made before anything is sent.
 // DecryptResponse (decrypt.go) decrypts the sensitive fields of an answer. An APIv2
 // call builds its signed XML body in v2.go, goes through the same retry.go
 // and transport.go, and has its answer and sign checked in v2response.go.
+//
+// Besides calls, paysign.go signs the parameters a page or app starts a
+// payment with (JSAPIPayParams, AppPayParams); nothing is sent.
 package wxpay

@@ -83,7 +83,7 @@ func (ch Chain) Download(ctx context.Context, opts Opts, w io.Writer) (*Bill, er
 	if err != nil {
 		return nil, err
 	}
-	if err := ch.c.DownloadBill(ctx, b, w); err != nil {
+	if err := ch.c.downloadBill(ctx, b, w, debugOption(opts)); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -177,6 +177,12 @@ func newDigest(hashType string) (hash.Hash, error) {
 // read from the network must also make progress within Config.Timeout; the
 // download as a whole may take longer.
 func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
+	return c.downloadBill(ctx, b, w, nil)
+}
+
+// downloadBill is DownloadBill with opts, which may hold the debug option
+// of the call that applied for the bill.
+func (c *Client) downloadBill(ctx context.Context, b *Bill, w io.Writer, opts Opts) error {
 	if b == nil || w == nil {
 		return fmt.Errorf("%w: DownloadBill needs a bill and a writer", ErrInvalidOption)
 	}
@@ -195,7 +201,7 @@ func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
 	if ch.origin == "" {
 		return fmt.Errorf("%w: download_url %q is not a full URL", ErrInvalidPath, redactQuery(b.DownloadURL))
 	}
-	body, finish, err := c.stream(ctx, ch)
+	body, finish, err := c.stream(ctx, ch, opts)
 	if err != nil {
 		return err
 	}
@@ -253,12 +259,15 @@ func (cw *countWriter) Write(p []byte) (int, error) {
 
 // stream sends a signed GET for a download and returns the body of a 2xx
 // answer as a stream. finish must be called when done with it; it closes the
-// connection. A non-2xx answer is returned as an *APIError.
-func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error) {
+// connection. A non-2xx answer is returned as an *APIError. opts may hold
+// the debug option, the one option a download takes. The exchange goes
+// through the client's middleware, as an attempt 1 whose answer has no
+// body.
+func (c *Client) stream(ctx context.Context, ch Chain, opts Opts) (io.Reader, func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	p, err := c.prepare(http.MethodGet, ch, nil, nil)
+	p, err := c.prepare(http.MethodGet, ch, opts, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -279,7 +288,8 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 	}
 	hc := c.streamClient(conns)
 	stop := context.AfterFunc(ctx, conns.closeAll)
-	req := fasthttp.AcquireRequest()
+	// A download asks for any type, whatever its path (transport.go).
+	req := c.newRequest(p, p.origin, target, auth, acceptFile)
 	resp := fasthttp.AcquireResponse()
 	finish := func() {
 		stop()
@@ -289,27 +299,61 @@ func (c *Client) stream(ctx context.Context, ch Chain) (io.Reader, func(), error
 		fasthttp.ReleaseResponse(resp)
 		hc.CloseIdleConnections()
 	}
-	req.Header.DisableNormalizing()
-	req.SetRequestURI(p.origin + target)
-	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", acceptFile)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.SetBytesV("Authorization", auth)
-	if err := hc.Do(req, resp); err != nil {
-		finish()
-		return nil, nil, transportError(ctx, p.method, p.origin, target, err)
-	}
-	status := resp.StatusCode()
-	if status < 200 || status > 299 {
-		defer finish()
-		body, _ := io.ReadAll(io.LimitReader(resp.BodyStream(), maxErrorBody))
-		header := make(http.Header, 12)
-		for k, v := range resp.Header.All() {
-			header.Add(string(k), string(v))
+	t := &trip{hc: hc, method: p.method, origin: p.origin, target: target, attempt: 1, debug: p.debug, token: true}
+	send := func(ctx context.Context, added [][2]string) (*Response, error) {
+		for _, h := range added {
+			req.Header.Add(h[0], h[1])
 		}
-		return nil, nil, c.apiError(status, header, signatureHeaders(header), body, nil) // response.go
+		r, err := c.streamHead(ctx, t, req, resp)
+		if err != nil {
+			finish()
+		}
+		return r, err
+	}
+	if c.middleware == nil {
+		_, err = send(ctx, nil)
+	} else {
+		x := newExchangeRequest(t, req) // middleware.go
+		var r *Response
+		var sendErr error
+		x.send = func(ctx context.Context) (*Response, error) {
+			r, sendErr = send(ctx, x.added)
+			x.state.Store(2)
+			return r, sendErr
+		}
+		_, err = c.runMiddleware(ctx, t, x, finish, finish, func() (*Response, error) { return r, sendErr })
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	return resp.BodyStream(), finish, nil
+}
+
+// streamHead sends req, the request of the download t, and reads the head
+// of the answer into resp: a 2xx answer's body is left to stream, and is
+// nil in the Response returned; another answer is an *APIError.
+func (c *Client) streamHead(ctx context.Context, t *trip, req *fasthttp.Request, resp *fasthttp.Response) (*Response, error) {
+	t.debug.request(t, req) // debug.go
+	start := time.Now()
+	if err := t.hc.Do(req, resp); err != nil {
+		err = transportError(ctx, t.method, t.origin, t.target, err)
+		t.debug.failed(t, time.Since(start), err)
+		return nil, err
+	}
+	took := time.Since(start)
+	status := resp.StatusCode()
+	header := make(http.Header, 12)
+	for k, v := range resp.Header.All() {
+		header.Add(string(k), string(v))
+	}
+	if status < 200 || status > 299 {
+		body, _ := io.ReadAll(io.LimitReader(resp.BodyStream(), maxErrorBody))
+		err := c.apiError(status, header, signatureHeaders(header), body, nil) // response.go
+		t.debug.streamResponse(t, took, resp, err)
+		return nil, err
+	}
+	t.debug.streamResponse(t, took, resp, nil)
+	return &Response{StatusCode: status, Header: header}, nil
 }
 
 // streamClient returns a fasthttp client for one download: it streams the

@@ -47,12 +47,25 @@ var (
 // VerifyError reports a response whose signature did not check out. The
 // response must not be trusted: it may not come from WeChat Pay. Err is one
 // of the verification sentinels (ErrBadSignature, ErrClockSkew, ...).
+//
+// The answer that came back is kept for logging and support, as
+// wechatpay-php's getResponse() gives it, in fields named Untrusted: nothing
+// vouches for them, so act on none of them. Error never shows them.
 type VerifyError struct {
 	Method     string // request method
 	Path       string // request path and query, each query value shown as "…"
 	StatusCode int    // status of the untrusted response
 	RequestID  string // Request-ID header of the untrusted response, if any
 	Err        error
+
+	// UntrustedHeader holds the headers of the answer, as received.
+	// Nothing vouches for them.
+	UntrustedHeader http.Header
+	// UntrustedBody is the body of the answer, as received, at most
+	// Config.MaxResponseBodySize bytes (a larger answer is not read). It
+	// may come from anyone and hold anything: log it as data, never act
+	// on it.
+	UntrustedBody []byte
 }
 
 // Error describes the VerifyError.

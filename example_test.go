@@ -131,7 +131,7 @@ func ExampleOpts() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// wxpay: invalid option: unknown key "out_refund_num": not a placeholder of v3/refund/domestic/refunds/{out_refund_no} (placeholders: out_refund_no) nor an option (json, query, headers, body, encrypt, file)
+	// wxpay: invalid option: unknown key "out_refund_num": not a placeholder of v3/refund/domestic/refunds/{out_refund_no} (placeholders: out_refund_no) nor an option (json, query, headers, body, encrypt, file, debug)
 }
 
 func ExampleNormalizeSegment() {

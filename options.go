@@ -15,7 +15,7 @@ import (
 )
 
 // optionKeys are the keys of Opts that are not placeholders.
-var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file"}
+var optionKeys = [...]string{"json", "query", "headers", "body", "encrypt", "file", "debug"}
 
 // isOptionKey reports whether k is one of optionKeys.
 func isOptionKey(k string) bool {

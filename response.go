@@ -65,7 +65,8 @@ func (c *Client) check(p *prepared, target string, resp *fasthttp.Response, bufs
 		return r, nil
 	}
 	if err := c.verifier.Verify(h, body, bufs.msg[:0]); err != nil {
-		return nil, &VerifyError{Method: p.method, Path: redactQuery(target), StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
+		return nil, &VerifyError{Method: p.method, Path: redactQuery(target), StatusCode: status, RequestID: header.Get("Request-Id"), Err: err,
+			UntrustedHeader: header, UntrustedBody: body}
 	}
 	r.Verified, r.Serial = true, h.Serial
 	return r, nil

@@ -199,7 +199,8 @@ type callPlan struct {
 	check    CheckRetry // decides on retries when the policy has no CheckRetry
 }
 
-// withRetries makes the attempts of one call: try for each attempt the
+// withRetries makes the attempts of one call: try, given the attempt's
+// origin and number (1 for the first), for each attempt the
 // RetryPolicy allows (one without a policy, or with plan.single), paced by
 // the rate limiter, waiting between attempts as the policy's Backoff says
 // but never past the deadline, the end of the call. An attempt that failed
@@ -209,7 +210,7 @@ type callPlan struct {
 // a connection-level failure of the primary starts one, unless the primary
 // was reachable (a kept-alive connection it closed) or the caller's context
 // ended the attempt.
-func (c *Client) withRetries(ctx context.Context, plan callPlan, try func(origin string) (*Response, error)) (*Response, error) {
+func (c *Client) withRetries(ctx context.Context, plan callPlan, try func(origin string, attempt int) (*Response, error)) (*Response, error) {
 	max := c.retry.attempts()
 	if plan.single {
 		max = 1
@@ -232,7 +233,7 @@ func (c *Client) withRetries(ctx context.Context, plan callPlan, try func(origin
 			origin = c.pickOrigin()
 		}
 		var resp *Response
-		if resp, err = tryFresh(try, origin); err == nil {
+		if resp, err = tryFresh(try, origin, attempt); err == nil {
 			resp.Attempts = attempt
 			return resp, nil
 		}
@@ -277,14 +278,14 @@ func (c *Client) again(ctx context.Context, plan callPlan, attempt int, err erro
 	return sleep(ctx, wait) && time.Now().Before(plan.deadline), err
 }
 
-// tryFresh makes an attempt with try, and makes it once more when it failed
-// on a kept-alive connection the server had closed and keptAliveFailure
-// says the request may be sent again: try signs it afresh, and it goes out
-// on another connection.
-func tryFresh(try func(origin string) (*Response, error), origin string) (*Response, error) {
-	resp, err := try(origin)
+// tryFresh makes attempt number attempt with try, and makes it once more
+// when it failed on a kept-alive connection the server had closed and
+// keptAliveFailure says the request may be sent again: try signs it afresh,
+// and it goes out on another connection, under the same attempt number.
+func tryFresh(try func(origin string, attempt int) (*Response, error), origin string, attempt int) (*Response, error) {
+	resp, err := try(origin, attempt)
 	if err != nil && mayResend(err) {
-		return try(origin)
+		return try(origin, attempt)
 	}
 	return resp, err
 }

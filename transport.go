@@ -18,19 +18,15 @@ import (
 )
 
 // newRequest returns the fasthttp request of one attempt of the APIv3
-// request p to origin, with the Authorization header auth. The caller
-// releases it.
-func (c *Client) newRequest(p *prepared, origin, target string, auth []byte) *fasthttp.Request {
+// request p to origin, with the Authorization header auth and, unless p's
+// headers give one, the Accept header acc. The caller releases it.
+func (c *Client) newRequest(p *prepared, origin, target string, auth []byte, acc string) *fasthttp.Request {
 	req := fasthttp.AcquireRequest()
 	req.Header.DisableNormalizing()
 	req.SetRequestURI(origin + target)
 	req.Header.SetMethod(p.method)
-	req.Header.Set("Accept", accept(p.method, p.pathOnly))
-	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.SetBytesV("Authorization", auth)
-	for _, h := range p.headers {
-		req.Header.Set(h[0], h[1])
-	}
+	c.putHeaders(req, acc, p.ownAccept, p.headers) // headers.go
 	if p.body != nil {
 		req.Header.SetContentType(p.contentType)
 		// A copy: the caller may reuse its buffer as soon as Do returns,
@@ -38,6 +34,47 @@ func (c *Client) newRequest(p *prepared, origin, target string, auth []byte) *fa
 		req.SetBody(p.body)
 	}
 	return req
+}
+
+// trip is one attempt's exchange: where it goes, within what deadline, and
+// how it is shown to the middleware (middleware.go) and the debug log
+// (debug.go).
+type trip struct {
+	hc       *fasthttp.Client
+	method   string
+	origin   string // scheme://host
+	target   string // path and query as sent
+	deadline time.Time
+	attempt  int       // 1 for the first
+	debug    *debugLog // nil when the call is not logged
+	v2       bool      // an APIv2 exchange: the sign in its XML bodies is elided from views
+	token    bool      // the query holds a download token: redacted from views
+}
+
+// sendAndCheck sends req, the request of attempt t, and turns the answer
+// into the attempt's result with check, logging both when t is logged.
+// req is released.
+func (c *Client) sendAndCheck(ctx context.Context, t *trip, req *fasthttp.Request, check func(*fasthttp.Response) (*Response, error)) (*Response, error) {
+	var start time.Time
+	if t.debug != nil {
+		t.debug.request(t, req) // debug.go
+		start = time.Now()
+	}
+	resp := fasthttp.AcquireResponse()
+	err := c.send(ctx, t.hc, req, resp, t.method, t.origin, t.target, t.deadline)
+	var took time.Duration
+	if t.debug != nil {
+		took = time.Since(start)
+	}
+	if err != nil {
+		t.debug.failed(t, took, err)
+		return nil, err
+	}
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	r, err := check(resp)
+	t.debug.response(t, took, resp, r, err)
+	return r, err
 }
 
 // send sends req to origin on hc and reads resp, within ctx and before

@@ -37,7 +37,11 @@ var (
 )
 
 // v2OptionKeys are the Opts keys of an APIv2 call.
-var v2OptionKeys = [...]string{"xml", "security", "nonceless", "headers"}
+var v2OptionKeys = [...]string{"xml", "security", "nonceless", "headers", "debug"}
+
+// acceptV2 is the Accept header of APIv2 requests: XML answers, and the
+// text or gzip files of the bill downloads.
+const acceptV2 = "text/xml, text/plain, application/x-gzip"
 
 // v2Client is the APIv2 part of a Client.
 type v2Client struct {
@@ -128,13 +132,15 @@ func v2NeedsCert(path string) bool {
 
 // v2Prepared is an APIv2 request ready to be sent.
 type v2Prepared struct {
-	target   string // path as sent, base path included
-	pathOnly string // path below the base, without v2/
-	body     []byte
-	signType string
-	security bool
-	headers  [][2]string
-	deadline time.Time // when the call must be over, see callDeadline
+	target    string // path as sent, base path included
+	pathOnly  string // path below the base, without v2/
+	body      []byte
+	signType  string
+	security  bool
+	headers   [][2]string // the headers option over Config.Headers (headers.go)
+	ownAccept bool        // headers hold an Accept, which replaces the client's
+	debug     *debugLog   // where the call is logged, nil if it is not (debug.go)
+	deadline  time.Time   // when the call must be over, see callDeadline
 }
 
 // prepareV2 checks the options of an APIv2 call and builds its signed
@@ -151,6 +157,9 @@ func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, err
 		return nil, err
 	}
 	var err error
+	if p.debug, err = c.debugFor(opts); err != nil { // debug.go
+		return nil, err
+	}
 	if p.security, err = boolOption(opts, "security"); err != nil {
 		return nil, err
 	}
@@ -160,11 +169,17 @@ func (c *Client) prepareV2(method string, ch Chain, opts Opts) (*v2Prepared, err
 	if err := c.checkV2Security(p); err != nil {
 		return nil, err
 	}
+	var own [][2]string
 	if hv, ok := option(opts, "headers"); ok {
-		if p.headers, err = headerList(hv); err != nil {
+		if own, err = headerList(hv); err != nil {
+			return nil, err
+		}
+		if err := checkSingleValues(own); err != nil {
 			return nil, err
 		}
 	}
+	p.headers = mergeHeaders(c.headers, own) // headers.go
+	p.ownAccept = hasHeader(p.headers, "Accept")
 	return p, nil
 }
 
@@ -354,8 +369,8 @@ func (c *Client) doV2(ctx context.Context, method string, ch Chain, opts Opts) (
 	primary := c.scheme + "://" + c.host
 	p.deadline = c.callDeadline(ctx)
 	plan := callPlan{deadline: p.deadline, primary: primary, failover: c.backup != "", check: defaultV2CheckRetry}
-	return c.withRetries(ctx, plan, func(origin string) (*Response, error) { // retry.go
-		return c.attemptV2(ctx, hc, p, origin)
+	return c.withRetries(ctx, plan, func(origin string, n int) (*Response, error) { // retry.go
+		return c.attemptV2(ctx, hc, p, origin, n)
 	})
 }
 
@@ -369,25 +384,26 @@ func defaultV2CheckRetry(ctx context.Context, attempt int, err error) (bool, err
 	return DefaultCheckRetry(ctx, attempt, err)
 }
 
-// attemptV2 sends p once to origin and checks the answer.
-func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepared, origin string) (*Response, error) {
+// attemptV2 sends p once to origin as attempt number n, through the
+// client's middleware if any, and checks the answer.
+func (c *Client) attemptV2(ctx context.Context, hc *fasthttp.Client, p *v2Prepared, origin string, n int) (*Response, error) {
 	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
 	req.Header.DisableNormalizing()
 	req.SetRequestURI(origin + p.target)
 	req.Header.SetMethod(http.MethodPost)
-	req.Header.Set("Accept", "text/xml, text/plain, application/x-gzip")
-	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.SetContentType("text/xml; charset=utf-8")
-	for _, h := range p.headers {
-		req.Header.Set(h[0], h[1])
-	}
+	c.putHeaders(req, acceptV2, p.ownAccept, p.headers) // headers.go: a Content-Type there replaces this one
 	req.SetBodyRaw(p.body)
 
-	if err := c.send(ctx, hc, req, resp, http.MethodPost, origin, p.target, p.deadline); err != nil { // transport.go
-		return nil, err
+	// Each branch has its own closure, as in attempt (do.go).
+	if c.middleware != nil {
+		t := &trip{hc: hc, method: http.MethodPost, origin: origin, target: p.target, deadline: p.deadline, attempt: n, debug: p.debug, v2: true}
+		return c.throughMiddleware(ctx, t, req, func(resp *fasthttp.Response) (*Response, error) { // middleware.go
+			return c.checkV2(p, resp)
+		})
 	}
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	return c.checkV2(p, resp)
+	t := trip{hc: hc, method: http.MethodPost, origin: origin, target: p.target, deadline: p.deadline, attempt: n, debug: p.debug, v2: true}
+	return c.sendAndCheck(ctx, &t, req, func(resp *fasthttp.Response) (*Response, error) { // transport.go
+		return c.checkV2(p, resp) // v2response.go
+	})
 }

@@ -46,7 +46,8 @@ func (c *Client) checkV2(p *v2Prepared, resp *fasthttp.Response) (*Response, err
 	}
 	if !unsigned {
 		if err := c.verifyV2(m, p.signType); err != nil {
-			return nil, &VerifyError{Method: http.MethodPost, Path: p.target, StatusCode: status, RequestID: header.Get("Request-Id"), Err: err}
+			return nil, &VerifyError{Method: http.MethodPost, Path: p.target, StatusCode: status, RequestID: header.Get("Request-Id"), Err: err,
+				UntrustedHeader: header, UntrustedBody: body}
 		}
 		r.Verified = true
 	}

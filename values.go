@@ -100,6 +100,10 @@ func closeTo(a, b string) bool {
 	}
 }
 
+// headerList reads the headers option h into header lines, in a stable
+// order: each value of a header given several (an http.Header with two
+// values, a []string in Opts) is a line of its own, and every line is
+// sent.
 func headerList(h any) ([][2]string, error) {
 	var out [][2]string
 	add := func(k, v string) error {
@@ -145,11 +149,21 @@ func headerList(h any) ([][2]string, error) {
 	return out, nil
 }
 
+// headerListAny adds the headers of an Opts or map[string]any: a scalar
+// value is one header line, a []string one line for each of its values.
 func headerListAny(m map[string]any, add func(k, v string) error) error {
 	for _, k := range sortedKeys(m) {
+		if vs, ok := m[k].([]string); ok {
+			for _, v := range vs {
+				if err := add(k, v); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		s, ok := scalar(m[k])
 		if !ok {
-			return fmt.Errorf("%w: header %s is %T, want a string", ErrInvalidOption, k, m[k])
+			return fmt.Errorf("%w: header %s is %T, want a string or a []string", ErrInvalidOption, k, m[k])
 		}
 		if err := add(k, s); err != nil {
 			return err

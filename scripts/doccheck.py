@@ -2,7 +2,9 @@
 """Checks the Go code in README.md and docs/*.md against the real API.
 
 Each ```go block is gofmt-checked as written, then:
-  - a block starting with "package main" is built as a program;
+  - a block starting with "package main" is built as a program, and run
+    too when preceded by <!-- run ... --> (it must exit 0: it starts its
+    own wxpaytest emulator);
   - a block starting with another package clause is a test file: it is
     written alone to a package of its own as doc_test.go and run with
     go test (it must hold a Test or Example function);
@@ -20,6 +22,7 @@ repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 files = [os.path.join(repo, 'README.md')] + sorted(glob.glob(os.path.join(repo, 'docs', '*.md')))
 
 frags, conly, progs, tests, skipped = [], [], [], [], 0
+runs = set()  # names of the programs to run
 for md in files:
     text = open(md, encoding='utf-8').read()
     rel = os.path.relpath(md, repo)
@@ -34,6 +37,8 @@ for md in files:
             skipped += 1
         elif code.lstrip().startswith('package main'):
             progs.append((name, code, where))
+            if before.startswith('<!-- run'):
+                runs.add(name)
         elif code.lstrip().startswith('package '):
             if not re.search(r'^func (Test|Example)', code, re.M):
                 print(f'{where}: a test file without a Test or Example function')
@@ -65,12 +70,13 @@ try:
     with open(os.path.join(work, 'go.mod'), 'w') as f:
         f.write(f'module doccheck\n\ngo 1.26\n\nrequire github.com/wxpay-chain/wxpay v0.0.0\n\nreplace github.com/wxpay-chain/wxpay => {repo}\n')
     shutil.copy(os.path.join(repo, 'go.sum'), os.path.join(work, 'go.sum'))
-    imports = ['context', 'crypto/rsa', 'encoding/json', 'errors', 'fmt', 'log', 'net/http', 'os', 'time',
+    imports = ['bytes', 'context', 'crypto/rsa', 'encoding/json', 'errors', 'fmt', 'log', 'net/http', 'os', 'strings', 'time',
                'github.com/tidwall/gjson', 'github.com/wxpay-chain/wxpay', 'github.com/wxpay-chain/wxpay/catalog', 'github.com/wxpay-chain/wxpay/rsaenc',
-               'github.com/wxpay-chain/wxpay/aesgcm', 'github.com/wxpay-chain/wxpay/wxpaytest']
-    uses = ['context.Background', 'rsa.EncryptOAEP', 'json.Marshal', 'errors.As', 'fmt.Println', 'log.Println',
-            'http.MethodGet', 'os.Exit', 'time.Second', 'gjson.Parse', 'wxpay.New', 'catalog.Checker', 'rsaenc.Encrypt', 'aesgcm.Decrypt',
-            'wxpaytest.NewServer']
+               'github.com/wxpay-chain/wxpay/aesgcm', 'github.com/wxpay-chain/wxpay/verifier',
+               'github.com/wxpay-chain/wxpay/wxpaytest']
+    uses = ['bytes.NewReader', 'context.Background', 'rsa.EncryptOAEP', 'json.Marshal', 'errors.As', 'fmt.Println', 'log.Println',
+            'http.MethodGet', 'os.Exit', 'strings.Contains', 'time.Second', 'gjson.Parse', 'wxpay.New', 'catalog.Checker', 'rsaenc.Encrypt',
+            'aesgcm.Decrypt', 'verifier.VerifySignature', 'wxpaytest.NewServer']
     src = ['package main', '', 'import (']
     src += [f'\t"{p}"' for p in imports]
     src += [')', '']
@@ -108,10 +114,15 @@ try:
     if r.returncode != 0:
         print('doccheck: the snippets do not compile (see above; the function names give file and line)')
         sys.exit(1)
-    with open(os.devnull, 'w') as devnull:
-        r = subprocess.run(['go', 'run', './frags'], cwd=work, env=env, stdout=devnull)
+    r = subprocess.run(['go', 'run', './frags'], cwd=work, env=env, stdout=subprocess.DEVNULL)
     if r.returncode != 0:
         sys.exit(1)
+    for name, code, where in progs:
+        if name in runs:
+            r = subprocess.run(['go', 'run', './' + name], cwd=work, env=env, stdout=subprocess.DEVNULL)
+            if r.returncode != 0:
+                print(f'FAIL {where}: the program exited with status {r.returncode}')
+                sys.exit(1)
     if tests:
         r = subprocess.run(['go', 'test', '-count=1'] + [f'./tests/{name}' for name, _, _ in tests],
                            cwd=work, env=env, capture_output=True, text=True)
@@ -119,7 +130,7 @@ try:
             print(r.stdout + r.stderr)
             print('doccheck: a test file of the docs fails (the package names give file and line)')
             sys.exit(1)
-    print(f'doccheck: {len(frags)} fragments ran, {len(conly)} compiled only, {len(progs)} programs built, '
-          f'{len(tests)} test files passed, {skipped} skipped')
+    print(f'doccheck: {len(frags)} fragments ran, {len(conly)} compiled only, {len(progs)} programs built '
+          f'({len(runs)} of them run), {len(tests)} test files passed, {skipped} skipped')
 finally:
     shutil.rmtree(work, ignore_errors=True)

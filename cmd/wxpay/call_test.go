@@ -419,7 +419,7 @@ func TestPathForms(t *testing.T) {
 func TestHeaders(t *testing.T) {
 	h := setup(t)
 	args := []string{"get", queryTemplate, "out_refund_no=" + wxpaytest.FixtureOutRefundNo, "--config", h.config,
-		"-H", "X-Trace:  abc ", "--header", "Accept-Language: zh-CN", "-q", "status"}
+		"-H", "X-Trace:  abc ", "--header", "Accept-Language: zh-CN", "-H", "X-Tag: a", "-H", "X-Tag: b", "-q", "status"}
 	r := h.run(t, args...)
 	wantCode(t, r, exitOK, args...)
 	req := lastRequest(t, h)
@@ -428,6 +428,9 @@ func TestHeaders(t *testing.T) {
 	}
 	if got := req.Header.Get("Accept-Language"); got != "zh-CN" {
 		t.Errorf("Accept-Language = %q, want zh-CN", got)
+	}
+	if got := strings.Join(req.Header.Values("X-Tag"), ","); got != "a,b" {
+		t.Errorf("X-Tag = %q, want both values a,b", got)
 	}
 }
 
