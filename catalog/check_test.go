@@ -393,3 +393,32 @@ func TestEcommerceRefundOrderIDs(t *testing.T) {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// TestPlaceholderDeclaredInQuery: where the description declares a path
+// placeholder "in: query", the value goes in the path only (as WeChat Pay
+// takes it), with the declared constraints; the check asks for no query
+// parameter of that name.
+func TestPlaceholderDeclaredInQuery(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		query        url.Values
+		body         string
+	}{
+		{"GET", "/v3/bank-transfer/batches/out-batch-no/plfk2020042013", url.Values{"need_query_detail": {"true"}}, ""},
+		{"GET", "/v3/merchant/fund/withdraw/bill-type/NO_SUCC", url.Values{"bill_date": {"2019-08-17"}}, ""},
+		{"POST", "/v3/payscore/users/oUpF8uMuAJO_M2pxb1Q9zNjWeS6o/permissions/500001/terminate", nil, `{"appid":"wxd678efh567hg6787","reason":"reason"}`},
+	} {
+		var body []byte
+		if c.body != "" {
+			body = []byte(c.body)
+		}
+		if err := catalog.Check(c.method, c.path, c.query, body); err != nil {
+			t.Errorf("%s %s: %v", c.method, c.path, err)
+		}
+	}
+	err := catalog.Check("GET", "/v3/merchant/fund/withdraw/bill-type/SUCC", url.Values{"bill_date": {"2019-08-17"}}, nil)
+	var ce *catalog.CheckError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Field != "path:bill_type" || ce.Problems[0].Kind != catalog.KindEnum {
+		t.Errorf("bill_type SUCC in the path: %v, want an enum problem with path:bill_type", err)
+	}
+}

@@ -61,7 +61,7 @@ func (s *Server) answer(op *catalog.Operation, in *opRequest) []byte {
 		}
 		ans = echoParams(ans, op.Response, in) // the path names the resource: it wins
 	}
-	return s.encryptAnswer(op, ans)
+	return s.encryptAnswer(op, s.localURLs(ans, in))
 }
 
 // echoParams copies the path and query values of in into the top-level

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // DefaultBillSize is the size of the bill files a Server serves until
@@ -147,7 +150,13 @@ func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types .
 	if e := s.checkBillDate(kind, day); e != nil {
 		return nil, e
 	}
-	spec := billSpec{kind: kind, date: date, typ: typ, size: s.billSize()}
+	u, sum := s.billURL(billSpec{kind: kind, date: date, typ: typ, size: s.billSize()}, tar == "GZIP")
+	return billAnswer{HashType: "SHA1", HashValue: sum, DownloadURL: u}, nil
+}
+
+// billURL returns a fresh download_url of the bill spec names, valid for
+// DownloadURLLifetime, and the bill's SHA-1.
+func (s *Server) billURL(spec billSpec, gz bool) (string, string) {
 	d := s.digest(spec)
 	token := randomString(48, alnum)
 	s.files.mu.Lock()
@@ -160,9 +169,66 @@ func (s *Server) applyBill(c *call, kind, typeParam, typeDefault string, types .
 			delete(s.files.tokens, t)
 		}
 	}
-	s.files.tokens[token] = billToken{spec: spec, gzip: tar == "GZIP", expires: now.Add(DownloadURLLifetime)}
+	s.files.tokens[token] = billToken{spec: spec, gzip: gz, expires: now.Add(DownloadURLLifetime)}
 	s.files.mu.Unlock()
-	return billAnswer{HashType: "SHA1", HashValue: d.sum, DownloadURL: s.URL + "v3/billdownload/file?token=" + token}, nil
+	return s.URL + "v3/billdownload/file?token=" + token, d.sum
+}
+
+// wechatPayOrigin is the origin of WeChat Pay's API, which the URLs of the
+// description's example answers name.
+const wechatPayOrigin = "https://api.mch.weixin.qq.com/"
+
+// localURLs points the URLs of ans, a schema-driven answer to in, that name
+// WeChat Pay's API host at the emulator, so that a client following them
+// stays on the loopback interface: a download_url (or a URL of the bill
+// download) becomes a fresh download URL of a fund flow bill the emulator
+// serves, announced by the hash_value and hash_type beside it; any other
+// URL keeps its path on the emulator.
+func (s *Server) localURLs(ans []byte, in *opRequest) []byte {
+	for _, path := range originPaths(gjson.ParseBytes(ans), "") {
+		rest := strings.TrimPrefix(gjson.GetBytes(ans, path).Str, wechatPayOrigin)
+		parent, key := "", path
+		if i := strings.LastIndexByte(path, '.'); i >= 0 {
+			parent, key = path[:i+1], path[i+1:]
+		}
+		if key != "download_url" && !strings.HasPrefix(rest, "v3/billdownload/file") {
+			ans, _ = sjson.SetBytes(ans, path, s.URL+rest)
+			continue
+		}
+		spec := billSpec{kind: "fundflowbill", date: s.LatestBillDate(), typ: "BASIC", size: s.billSize()}
+		u, sum := s.billURL(spec, in.query.Get("tar_type") == "GZIP")
+		ans, _ = sjson.SetBytes(ans, path, u)
+		if gjson.GetBytes(ans, parent+"hash_value").Exists() {
+			ans, _ = sjson.SetBytes(ans, parent+"hash_value", sum)
+			ans, _ = sjson.SetBytes(ans, parent+"hash_type", "SHA1")
+		}
+	}
+	return ans
+}
+
+// originPaths returns the sjson paths, below prefix, of the strings in v
+// that start with wechatPayOrigin.
+func originPaths(v gjson.Result, prefix string) []string {
+	if v.Type == gjson.String {
+		if strings.HasPrefix(v.Str, wechatPayOrigin) {
+			return []string{strings.TrimSuffix(prefix, ".")}
+		}
+		return nil
+	}
+	var out []string
+	i := 0
+	v.ForEach(func(k, el gjson.Result) bool {
+		name := k.Str
+		if v.IsArray() {
+			name = strconv.Itoa(i)
+			i++
+		}
+		if plainKey(name) {
+			out = append(out, originPaths(el, prefix+name+".")...)
+		}
+		return true
+	})
+	return out
 }
 
 // checkBillDate refuses a bill date as WeChat Pay does: 400

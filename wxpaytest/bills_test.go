@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wxpay-chain/wxpay"
 )
 
 func TestBillReaderDeterministic(t *testing.T) {
@@ -282,5 +285,54 @@ func TestBillDownloadURLLifetime(t *testing.T) {
 		t.Errorf("fetch at 31s: 200, want 400 INVALID_REQUEST")
 	} else if got := r.summary(t); got != (errorSummary{400, CodeInvalidRequest, "", ""}) {
 		t.Errorf("fetch at 31s: %+v, want 400 INVALID_REQUEST", got)
+	}
+}
+
+// TestSchemaDrivenURLsStayLocal: the schema-driven answers name no URL of
+// WeChat Pay's own host (the description's examples do; TestEveryOperation
+// checks every answer): a download_url is the emulator's, for a bill it
+// serves with the hash_value announced beside it, so that a client can
+// apply for and download any bill offline.
+func TestSchemaDrivenURLsStayLocal(t *testing.T) {
+	s := newServer(t)
+	client, err := s.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	bill, err := client.Chain("v3/profitsharing/bills").Download(t.Context(), wxpay.Opts{
+		"query": wxpay.Opts{"bill_date": s.LatestBillDate()},
+	}, &buf)
+	if err != nil {
+		t.Fatalf("profit sharing bill: %v", err)
+	}
+	if !strings.HasPrefix(bill.DownloadURL, s.URL) || buf.Len() == 0 {
+		t.Errorf("download_url %q, %d bytes downloaded; want a bill of %s", bill.DownloadURL, buf.Len(), s.URL)
+	}
+	for _, c := range []struct {
+		target string
+		query  wxpay.Opts
+	}{
+		{"v3/payscore/merchant-bill", wxpay.Opts{"service_id": "2002000000000558128851361561536", "bill_date": s.LatestBillDate(), "encryption_algorithm": "AEAD_AES_256_GCM"}},
+		{"v3/merchant-service/complaints-v2", wxpay.Opts{"limit": "5", "offset": "0", "begin_date": "2019-01-01", "end_date": "2019-01-02"}},
+	} {
+		resp, err := client.Chain(c.target).Get(wxpay.Opts{"query": c.query})
+		if err != nil {
+			t.Fatalf("%s: %v", c.target, err)
+		}
+		if strings.Contains(string(resp.Body), "api.mch.weixin.qq.com") {
+			t.Errorf("%s: the answer names WeChat Pay's host: %s", c.target, resp.Body)
+		}
+		urls := resp.Get("download_bill_list.#.download_url").Array()
+		if strings.Contains(c.target, "bill") && len(urls) == 0 {
+			t.Errorf("%s: no download_url in %s", c.target, resp.Body)
+		}
+		for _, u := range urls {
+			var b bytes.Buffer
+			hash := resp.Get(`download_bill_list.#(download_url==` + strconv.Quote(u.Str) + `).hash_value`).Str
+			if err := client.DownloadBill(t.Context(), &wxpay.Bill{HashType: "SHA1", HashValue: hash, DownloadURL: u.Str}, &b); err != nil {
+				t.Errorf("%s: download %s: %v", c.target, u.Str, err)
+			}
+		}
 	}
 }

@@ -63,7 +63,9 @@
 //     field of the same name in the same place (a path or query parameter at
 //     the top level, a body field at its path); sensitive answer fields are
 //     encrypted with the merchant's public key, as WeChat Pay does, for the
-//     merchant to decrypt with its private key;
+//     merchant to decrypt with its private key; a URL of WeChat Pay's host
+//     points at the emulator instead, a download_url at a bill it serves
+//     (the hash_value beside it is the bill's digest);
 //   - a download answers a small file of its type (a one-page PDF, a PNG
 //     image, a CSV statement), signed;
 //   - a path the catalogue knows with other methods only is a 405

@@ -95,10 +95,11 @@ type Fault struct {
 	// ClearFaults.
 	Times int
 	// PathPrefix limits the fault to requests whose path starts with it,
-	// such as "/v3/refund/". If empty, every path matches.
+	// such as "/v3/refund/" (the leading '/' may be left out, as in a
+	// chain's path). If empty, every path matches.
 	PathPrefix string
-	// Method limits the fault to requests with this method. If empty,
-	// every method matches.
+	// Method limits the fault to requests with this method, in any case.
+	// If empty, every method matches.
 	Method string
 
 	// Status is the HTTP status of FaultError. If zero, 500.
@@ -134,6 +135,10 @@ type faultEntry struct {
 // request takes at most one fault, and taking it uses up one of its times
 // whatever the request's outcome. Inject is safe for concurrent use.
 func (s *Server) Inject(f Fault) {
+	f.Method = strings.ToUpper(f.Method)
+	if f.PathPrefix != "" && !strings.HasPrefix(f.PathPrefix, "/") {
+		f.PathPrefix = "/" + f.PathPrefix
+	}
 	left := f.Times
 	if left == 0 {
 		left = 1

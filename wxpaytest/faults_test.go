@@ -252,3 +252,18 @@ func TestCloseEndsDelay(t *testing.T) {
 		t.Fatal("the delayed request outlived Close")
 	}
 }
+
+// TestFaultSpelling: a Fault written the way chains are, its path without
+// the leading '/' and its method in lower case, matches as ParseFault's
+// text form of it does, rather than never.
+func TestFaultSpelling(t *testing.T) {
+	s := newServer(t)
+	c := newClient(t, s)
+	s.Inject(Fault{Kind: FaultError, Method: "post", PathPrefix: "v3/refund/domestic/refunds"})
+	if r := c.post(refundsPath, refundBody("SPELLING-1")); r.status != 500 {
+		t.Errorf("POST under a fault {post v3/refund/domestic/refunds}: %d, want the injected 500", r.status)
+	}
+	if n := s.PendingFaults(); n != 0 {
+		t.Errorf("%d faults pending, want the one used up", n)
+	}
+}

@@ -330,6 +330,9 @@ func answerCheck(c opCall, status int, header http.Header, body []byte) []string
 		}
 		return probs
 	}
+	if bytes.Contains(body, []byte(wechatPayOrigin)) {
+		probs = append(probs, fmt.Sprintf("answer sends the client to WeChat Pay's host: %.300s", body))
+	}
 	if miss := missingRequired(op.Response, gjson.ParseBytes(body), ""); len(miss) > 0 {
 		probs = append(probs, fmt.Sprintf("answer lacks required fields %v: %.300s", miss, body))
 	}

@@ -203,8 +203,10 @@ func (g *gen) param(o *op, n *yaml.Node, file, ctx string) {
 var placeholderRE = regexp.MustCompile(`\{([^}]+)\}`)
 
 // pathParams makes the path parameters those of the template: a declared
-// one the template lacks is dropped, a placeholder nothing declares is added
-// as a required string.
+// one the template lacks is dropped; a placeholder declared as a query
+// parameter only is that parameter moved to the path, its constraints kept
+// (WeChat Pay takes the value in the path, not in the query); one nothing
+// declares is added as a required string.
 func (g *gen) pathParams(o *op, ctx string) {
 	var names []string
 	for _, m := range placeholderRE.FindAllStringSubmatch(o.Template, -1) {
@@ -220,10 +222,16 @@ func (g *gen) pathParams(o *op, ctx string) {
 	}
 	o.Params = kept
 	for _, name := range names {
-		if !slices.ContainsFunc(o.Params, func(p param) bool { return p.In == "path" && p.Name == name }) {
-			g.odd("fixed", ctx, fmt.Sprintf("placeholder {%s} not declared: added as a string", name))
-			o.Params = append(o.Params, param{Name: name, In: "path", Required: true, S: &sch{Type: "string"}})
+		if slices.ContainsFunc(o.Params, func(p param) bool { return p.In == "path" && p.Name == name }) {
+			continue
 		}
+		if i := slices.IndexFunc(o.Params, func(p param) bool { return p.In == "query" && p.Name == name }); i >= 0 {
+			g.odd("fixed", ctx, fmt.Sprintf("placeholder {%s} declared in: query: read as the path parameter", name))
+			o.Params[i].In, o.Params[i].Required = "path", true
+			continue
+		}
+		g.odd("fixed", ctx, fmt.Sprintf("placeholder {%s} not declared: added as a string", name))
+		o.Params = append(o.Params, param{Name: name, In: "path", Required: true, S: &sch{Type: "string"}})
 	}
 }
 

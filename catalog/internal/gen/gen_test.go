@@ -168,7 +168,7 @@ func TestOddities(t *testing.T) {
 		templates = append(templates, o.Method+" "+o.Template)
 	}
 	// "{empty}" is a trailing slash; a top-level key that is no method is skipped.
-	if diff := cmp.Diff([]string{"POST v3/demo/", "GET v3/demo/items/{item_id}"}, templates); diff != "" {
+	if diff := cmp.Diff([]string{"POST v3/demo/", "GET v3/demo/items/{item_id}", "GET v3/demo/kinds/{kind}"}, templates); diff != "" {
 		t.Errorf("operations (-want +got):\n%s", diff)
 	}
 
@@ -241,6 +241,20 @@ func TestOddities(t *testing.T) {
 	one, ten := 1.0, 10.0
 	if diff := cmp.Diff(wire.Schema{Type: "integer", Minimum: &one, Maximum: &ten}, d.schema(get.Params[0].Schema, "")); diff != "" {
 		t.Errorf("limit (-want +got):\n%s", diff)
+	}
+	// A placeholder the description declares "in: query" is the path
+	// parameter, with its constraints; no query parameter of that name is
+	// required (WeChat Pay takes the value in the path only).
+	kinds := d.op("GET", "v3/demo/kinds/{kind}")
+	names = names[:0]
+	for _, p := range kinds.Params {
+		names = append(names, p.In+":"+p.Name)
+		if p.Name == "kind" && (!p.Required || !slices.Equal(d.schema(p.Schema, "").Enum, []string{"A", "B"})) {
+			t.Errorf("kind: required %v, enum %v; want the path parameter with the declared enum", p.Required, d.schema(p.Schema, "").Enum)
+		}
+	}
+	if diff := cmp.Diff([]string{"path:kind", "query:limit"}, names); diff != "" {
+		t.Errorf("params of GET v3/demo/kinds/{kind} (-want +got):\n%s", diff)
 	}
 	// An enum of numbers on a string is read as text.
 	if diff := cmp.Diff([]string{"1", "2"}, d.schema(get.Response, "status").Enum); diff != "" {
