@@ -199,15 +199,6 @@ func (s *Server) readAbnormal(c *call, subMchIDRequired bool) (*abnormalRequest,
 	return q, nil
 }
 
-// isCardNumber reports whether s looks like a bank card number.
-func isCardNumber(s string) bool {
-	if len(s) < 8 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+// isCardNumber reports whether s looks like a bank card number: 8 to 32
+// digits.
+func isCardNumber(s string) bool { return isDigits(s, 8, 32) }

@@ -136,8 +136,11 @@ const merchantIDIssue = "must be a merchant id: 8 to 32 digits"
 
 // isMerchantID reports whether s is a merchant id, as WeChat Pay assigns
 // them: 8 to 32 ASCII digits.
-func isMerchantID(s string) bool {
-	if len(s) < 8 || len(s) > 32 {
+func isMerchantID(s string) bool { return isDigits(s, 8, 32) }
+
+// isDigits reports whether s is min to max ASCII digits.
+func isDigits(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
