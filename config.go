@@ -35,7 +35,8 @@ type Config struct {
 	Serial string
 	// PrivateKey is the merchant API private key, an *rsa.PrivateKey of at
 	// least 2048 bits in practice (any crypto.Signer with an RSA public key
-	// works, at the cost of the fast path).
+	// works, at the cost of the fast path; its signatures are checked
+	// with its public key before use).
 	PrivateKey crypto.Signer
 	// Certs are the WeChat Pay keys responses are verified with and sensitive
 	// fields are encrypted with, by platform certificate serial or WeChat Pay
