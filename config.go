@@ -70,7 +70,10 @@ type Config struct {
 	// the rate limiter's wait, every attempt (dial, write, wait, read) and
 	// the waits between attempts, together. No wait starts that would end
 	// past it; an attempt it cuts short fails with a *NetworkError wrapping
-	// context.DeadlineExceeded. The streamed downloads (Chain.Download,
+	// context.DeadlineExceeded, and a call whose time runs out before its
+	// request is sent (a slow remote signer or middleware) fails with an
+	// error wrapping context.DeadlineExceeded that is no *NetworkError:
+	// nothing was sent. The streamed downloads (Chain.Download,
 	// DownloadBill, ...) are bounded by their context only; there Timeout
 	// bounds each read. If zero, DefaultTimeout is used.
 	Timeout time.Duration
