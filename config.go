@@ -86,10 +86,10 @@ type Config struct {
 	// Headers, if set, are sent with every request (APIv3, APIv2 and the
 	// downloads), under a call's own: a header the headers option gives,
 	// in any case, replaces the one here. Each value of a header is sent;
-	// User-Agent and Wechatpay-Serial take one value, and Content-Type,
-	// which belongs to a body, and the headers the client sets itself
-	// (Authorization, Host, Content-Length, Transfer-Encoding,
-	// Connection) are refused. An Accept here replaces the client's. The
+	// User-Agent and Wechatpay-Serial take one value, not empty, and
+	// Content-Type, which belongs to a body, and the headers the client
+	// sets itself (Authorization, Host, Content-Length,
+	// Transfer-Encoding, Connection) are refused. An Accept here replaces the client's. The
 	// map is copied by New.
 	Headers http.Header
 	// OnNotificationError, if set, is called by NotificationHandler,

@@ -228,3 +228,31 @@ func TestHeaderControlCharacterRefused(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// An empty Wechatpay-Serial (or User-Agent, or Content-Type) is refused
+// before anything is sent: with the encrypt option it went out next to the
+// serial of the key the fields were encrypted with, two Wechatpay-Serial
+// headers, one of them empty.
+func TestHeaderSingleValueEmptyRefused(t *testing.T) {
+	srv, c := setup(t)
+	for _, name := range []string{"Wechatpay-Serial", "wechatpay-serial", "User-Agent", "Content-Type"} {
+		srv.ResetRequests()
+		_, err := c.Chain("v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund").Post(wxpay.Opts{
+			"refund_id": fixtureRefund,
+			"json":      abnormalJSON("USER_BANK_CARD"),
+			"encrypt":   []string{"bank_account"},
+			"headers":   wxpay.Opts{name: ""},
+		})
+		if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("%s empty: err = %v, want ErrInvalidOption saying it is empty", name, err)
+		}
+		if n := len(srv.Requests()); n != 0 {
+			t.Errorf("%s empty: %d requests sent, want none", name, n)
+		}
+	}
+	cfg := srv.Config()
+	cfg.Headers = http.Header{"Wechatpay-Serial": {""}}
+	if _, err := wxpay.New(cfg); !errors.Is(err, wxpay.ErrInvalidConfig) || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("Config.Headers: err = %v, want ErrInvalidConfig saying Wechatpay-Serial is empty", err)
+	}
+}
