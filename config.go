@@ -106,7 +106,8 @@ type Config struct {
 	// status, headers and body received, how long the exchange took and
 	// what the check of the answer found. What is derived from a key is
 	// elided: the signature in the Authorization header, the sign of an
-	// APIv2 body; a download URL's token is redacted as in errors. A
+	// APIv2 body, an APIv2 sandbox_signkey; a download URL's token is
+	// redacted as in errors. A
 	// call's debug option overrides it. Writes are serialized per client;
 	// each block is one Write. Meant for development: bodies hold personal
 	// data.
