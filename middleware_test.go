@@ -399,3 +399,26 @@ func TestRemoteSignerBadSignature(t *testing.T) {
 		})
 	}
 }
+
+// With a remote signer the client holds no private key to decrypt with:
+// Decrypt and DecryptResponse say so with an error wrapping
+// ErrInvalidConfig, as every other use of the client that its Config
+// cannot serve does.
+func TestRemoteSignerCannotDecrypt(t *testing.T) {
+	mk, err := rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c := setupWith(t, func(cfg *wxpay.Config) { cfg.PrivateKey = &countingSigner{key: mk} })
+	ct, err := rsaenc.Encrypt(&mk.PublicKey, "6222020200001234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decrypt(ct); !errors.Is(err, wxpay.ErrInvalidConfig) || !strings.Contains(err.Error(), "PrivateKey") {
+		t.Errorf("Decrypt: err = %v, want ErrInvalidConfig naming PrivateKey", err)
+	}
+	resp := &wxpay.Response{Body: []byte(`{"account":"` + ct + `"}`)}
+	if _, err := c.DecryptResponse(resp, "account"); !errors.Is(err, wxpay.ErrInvalidConfig) {
+		t.Errorf("DecryptResponse: err = %v, want ErrInvalidConfig", err)
+	}
+}
