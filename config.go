@@ -35,7 +35,8 @@ type Config struct {
 	Serial string
 	// PrivateKey is the merchant API private key, an *rsa.PrivateKey of at
 	// least 2048 bits in practice (any crypto.Signer with an RSA public key
-	// works, at the cost of the fast path).
+	// works, at the cost of the fast path; its signatures are checked
+	// with its public key before use).
 	PrivateKey crypto.Signer
 	// Certs are the WeChat Pay keys responses are verified with and sensitive
 	// fields are encrypted with, by platform certificate serial or WeChat Pay
@@ -69,7 +70,10 @@ type Config struct {
 	// the rate limiter's wait, every attempt (dial, write, wait, read) and
 	// the waits between attempts, together. No wait starts that would end
 	// past it; an attempt it cuts short fails with a *NetworkError wrapping
-	// context.DeadlineExceeded. The streamed downloads (Chain.Download,
+	// context.DeadlineExceeded, and a call whose time runs out before its
+	// request is sent (a slow remote signer or middleware) fails with an
+	// error wrapping context.DeadlineExceeded that is no *NetworkError:
+	// nothing was sent. The streamed downloads (Chain.Download,
 	// DownloadBill, ...) are bounded by their context only; there Timeout
 	// bounds each read. If zero, DefaultTimeout is used.
 	Timeout time.Duration
@@ -82,10 +86,10 @@ type Config struct {
 	// Headers, if set, are sent with every request (APIv3, APIv2 and the
 	// downloads), under a call's own: a header the headers option gives,
 	// in any case, replaces the one here. Each value of a header is sent;
-	// User-Agent and Wechatpay-Serial take one value, and Content-Type,
-	// which belongs to a body, and the headers the client sets itself
-	// (Authorization, Host, Content-Length, Transfer-Encoding,
-	// Connection) are refused. An Accept here replaces the client's. The
+	// User-Agent and Wechatpay-Serial take one value, not empty, and
+	// Content-Type, which belongs to a body, and the headers the client
+	// sets itself (Authorization, Host, Content-Length,
+	// Transfer-Encoding, Connection) are refused. An Accept here replaces the client's. The
 	// map is copied by New.
 	Headers http.Header
 	// OnNotificationError, if set, is called by NotificationHandler,
@@ -102,7 +106,8 @@ type Config struct {
 	// status, headers and body received, how long the exchange took and
 	// what the check of the answer found. What is derived from a key is
 	// elided: the signature in the Authorization header, the sign of an
-	// APIv2 body; a download URL's token is redacted as in errors. A
+	// APIv2 body, an APIv2 sandbox_signkey; a download URL's token is
+	// redacted as in errors. A
 	// call's debug option overrides it. Writes are serialized per client;
 	// each block is one Write. Meant for development: bodies hold personal
 	// data.

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -277,5 +279,54 @@ func TestDebugNoSecrets(t *testing.T) {
 		if strings.Contains(got, s) {
 			t.Errorf("the debug log shows the %s", name)
 		}
+	}
+}
+
+// The sandbox sign key of an APIv2 sandboxnew/pay/getsignkey answer, a
+// key the sandbox's requests are signed with, is elided from the debug log
+// and from the answer a middleware sees, as a sign is.
+func TestDebugElidesSandboxSignKey(t *testing.T) {
+	const sandboxKey = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+	sandbox := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[ok]]></return_msg>"+
+			"<mch_id><![CDATA[1900000109]]></mch_id><sandbox_signkey><![CDATA["+sandboxKey+"]]></sandbox_signkey></xml>")
+	}))
+	defer sandbox.Close()
+	var log syncBuffer
+	var seen []byte
+	look := func(next wxpay.Exchange) wxpay.Exchange {
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			resp, err := next(ctx, req)
+			if resp != nil {
+				seen = resp.Body()
+			}
+			return resp, err
+		}
+	}
+	srv, _ := setup(t)
+	cfg := srv.Config()
+	cfg.BaseURL = sandbox.URL + "/"
+	cfg.APIv2Secret = v2Secret
+	cfg.Debug = &log
+	cfg.Middleware = []wxpay.Middleware{look}
+	c, err := wxpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Chain("v2/sandboxnew/pay/getsignkey").Post(wxpay.Opts{"xml": wxpay.Opts{"mch_id": "1900000109"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.XML()["sandbox_signkey"] != sandboxKey {
+		t.Fatalf("the caller did not get the sandbox key: %s", resp.Body)
+	}
+	if strings.Contains(log.String(), sandboxKey) {
+		t.Errorf("the debug log shows the sandbox sign key:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), "<sandbox_signkey>[elided]</sandbox_signkey>") {
+		t.Errorf("the debug log does not show the answer with its key elided:\n%s", log.String())
+	}
+	if len(seen) == 0 || bytes.Contains(seen, []byte(sandboxKey)) {
+		t.Errorf("the middleware saw %q, want the answer with the sandbox key elided", seen)
 	}
 }

@@ -7,7 +7,6 @@ package wxpay
 import (
 	"bytes"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -435,10 +434,11 @@ func (c *Client) Encrypt(plaintext, serial string) (ciphertext, usedSerial strin
 
 // Decrypt decrypts a sensitive response field that WeChat Pay encrypted
 // with the merchant's public key (RSA-OAEP). It needs Config.PrivateKey to be
-// an *rsa.PrivateKey.
+// an *rsa.PrivateKey; with another crypto.Signer it returns an error
+// wrapping ErrInvalidConfig.
 func (c *Client) Decrypt(ciphertext string) (string, error) {
 	if c.merchant == nil {
-		return "", errors.New("wxpay: Decrypt needs Config.PrivateKey to be an *rsa.PrivateKey")
+		return "", fmt.Errorf("%w: Decrypt needs Config.PrivateKey to be an *rsa.PrivateKey, not a remote signer", ErrInvalidConfig)
 	}
 	return rsaenc.Decrypt(c.merchant, ciphertext)
 }

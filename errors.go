@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/tidwall/gjson"
 	"github.com/wxpay-chain/wxpay/verifier"
@@ -85,6 +86,9 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // Verified may not come from WeChat Pay; when its headers were present but
 // failed the check, Unwrap returns the verification error, so
 // errors.Is(err, ErrBadSignature) holds too.
+//
+// Error shows Code, Message and RequestID clipped and on one line (control
+// characters replaced by spaces); the fields hold them as received.
 type APIError struct {
 	StatusCode int
 	Code       string // e.g. "PARAM_ERROR", "SYSTEM_ERROR"
@@ -102,14 +106,16 @@ type APIError struct {
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wxpay: %d", e.StatusCode)
+	// What the server sent is shown clipped, on one line: the answer may
+	// come from anyone, and the fields keep it whole.
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + clip(e.Code))
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		b.WriteString(": " + clipLine(e.Message, 300))
 	}
 	if e.RequestID != "" {
-		b.WriteString(" (request id " + e.RequestID + ")")
+		b.WriteString(" (request id " + clip(e.RequestID) + ")")
 	}
 	if e.verifyErr != nil {
 		b.WriteString(" [unverified: " + e.verifyErr.Error() + "]")
@@ -200,8 +206,20 @@ func plainName(s string) bool {
 	return true
 }
 
-// clip shortens a server-given text for an error message.
-func clip(s string) string { return clipTo(s, 120) }
+// clip shortens a server-given text for an error message, on one line.
+func clip(s string) string { return clipLine(s, 120) }
+
+// clipLine is clipTo with every control character (a line break, a
+// terminal escape) replaced by a space, so that a server-given text cannot
+// forge log lines.
+func clipLine(s string, n int) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, clipTo(s, n))
+}
 
 // clipTo returns s as valid UTF-8 of at most n runes, marked when cut.
 func clipTo(s string, n int) string {

@@ -79,12 +79,17 @@ func hasHeader(hs [][2]string, name string) bool {
 var singleValued = [...]string{"Content-Type", "User-Agent", "Wechatpay-Serial"}
 
 // checkSingleValues refuses several values for a header of singleValued:
-// sending only one of them would silently drop the others.
+// sending only one of them would silently drop the others; and an empty
+// one, which names nothing (an empty Wechatpay-Serial went out next to the
+// one the encrypt option adds).
 func checkSingleValues(hs [][2]string) error {
 	for _, name := range singleValued {
 		n := 0
 		for _, h := range hs {
 			if http.CanonicalHeaderKey(h[0]) == name {
+				if h[1] == "" {
+					return fmt.Errorf("%w: header %s is empty", ErrInvalidOption, name)
+				}
 				n++
 			}
 		}

@@ -196,3 +196,63 @@ func TestDefaultHeadersRefused(t *testing.T) {
 		}
 	}
 }
+
+// A header value with a control character (other than a tab) is refused
+// before anything is sent: it is not a valid field value, and a server
+// answers it with a bare 400 that names nothing.
+func TestHeaderControlCharacterRefused(t *testing.T) {
+	srv, c := setup(t)
+	for _, v := range []string{"a\x01b", "\x1b[31m", "del\x7f", "vt\v"} {
+		srv.ResetRequests()
+		_, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{
+			"out_refund_no": fixtureOutNo,
+			"headers":       wxpay.Opts{"X-Trace": v},
+		})
+		if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), "X-Trace") {
+			t.Errorf("value %q: err = %v, want ErrInvalidOption naming X-Trace", v, err)
+		}
+		if n := len(srv.Requests()); n != 0 {
+			t.Errorf("value %q: %d requests sent, want none", v, n)
+		}
+	}
+	cfg := srv.Config()
+	cfg.Headers = http.Header{"X-Trace": {"a\x01b"}}
+	if _, err := wxpay.New(cfg); !errors.Is(err, wxpay.ErrInvalidConfig) || !strings.Contains(err.Error(), "X-Trace") {
+		t.Errorf("Config.Headers: err = %v, want ErrInvalidConfig naming X-Trace", err)
+	}
+	// A tab and non-ASCII text are field values.
+	if _, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{
+		"out_refund_no": fixtureOutNo,
+		"headers":       wxpay.Opts{"X-Trace": "a\tb 退款"},
+	}); err != nil {
+		t.Error(err)
+	}
+}
+
+// An empty Wechatpay-Serial (or User-Agent, or Content-Type) is refused
+// before anything is sent: with the encrypt option it went out next to the
+// serial of the key the fields were encrypted with, two Wechatpay-Serial
+// headers, one of them empty.
+func TestHeaderSingleValueEmptyRefused(t *testing.T) {
+	srv, c := setup(t)
+	for _, name := range []string{"Wechatpay-Serial", "wechatpay-serial", "User-Agent", "Content-Type"} {
+		srv.ResetRequests()
+		_, err := c.Chain("v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund").Post(wxpay.Opts{
+			"refund_id": fixtureRefund,
+			"json":      abnormalJSON("USER_BANK_CARD"),
+			"encrypt":   []string{"bank_account"},
+			"headers":   wxpay.Opts{name: ""},
+		})
+		if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("%s empty: err = %v, want ErrInvalidOption saying it is empty", name, err)
+		}
+		if n := len(srv.Requests()); n != 0 {
+			t.Errorf("%s empty: %d requests sent, want none", name, n)
+		}
+	}
+	cfg := srv.Config()
+	cfg.Headers = http.Header{"Wechatpay-Serial": {""}}
+	if _, err := wxpay.New(cfg); !errors.Is(err, wxpay.ErrInvalidConfig) || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("Config.Headers: err = %v, want ErrInvalidConfig saying Wechatpay-Serial is empty", err)
+	}
+}

@@ -134,7 +134,8 @@ func (r *ExchangeResponse) Header() http.Header { return r.header.Clone() }
 
 // Body returns a copy of the answer's body; nil for a streamed download
 // (Chain.Download, DownloadBill, ...), whose body is read after the
-// exchange. In an APIv2 answer the sign is replaced by "[elided]".
+// exchange. In an APIv2 answer the sign (and a sandbox_signkey) is
+// replaced by "[elided]".
 func (r *ExchangeResponse) Body() []byte {
 	if r.body == nil {
 		return nil
@@ -323,10 +324,20 @@ func elideSignature(h string) string {
 }
 
 // elideV2Sign returns a copy of the APIv2 XML body with the content of
-// every <sign> element replaced by elided: the sign is made with the APIv2
-// key.
+// every <sign> element (made with the APIv2 key) and <sandbox_signkey>
+// element (the key a sandbox's requests are signed with) replaced by
+// elided.
 func elideV2Sign(body []byte) []byte {
-	const open, closing = "<sign>", "</sign>"
+	for _, name := range [...]string{"sign", "sandbox_signkey"} {
+		body = elideElement(body, "<"+name+">", "</"+name+">")
+	}
+	return body
+}
+
+// elideElement returns a copy of body with the content of every element
+// between open and closing, in any case, replaced by elided; an element
+// that is not closed hides everything after its tag.
+func elideElement(body []byte, open, closing string) []byte {
 	out := make([]byte, 0, len(body))
 	rest := body
 	for {
@@ -336,7 +347,6 @@ func elideV2Sign(body []byte) []byte {
 		}
 		j := indexFold(rest[i+len(open):], closing)
 		if j < 0 {
-			// no end: hide everything after the tag
 			out = append(out, rest[:i+len(open)]...)
 			out = append(out, elided...)
 			return out

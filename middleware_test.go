@@ -3,8 +3,12 @@ package wxpay_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -339,5 +343,82 @@ func TestMiddlewareDropsAnswer(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests reached the server, want 1", n)
+	}
+}
+
+// badSigner is a remote signer that answers without an error but with
+// something that is not the PKCS#1 v1.5 signature of the digest: nothing,
+// junk, a PSS signature (a KMS key set up for the other scheme), or the
+// signature of the digest hashed once more (a KMS asked to sign a message
+// where it was given a digest).
+type badSigner struct {
+	key  *rsa.PrivateKey
+	kind string
+}
+
+func (s badSigner) Public() crypto.PublicKey { return &s.key.PublicKey }
+
+func (s badSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	switch s.kind {
+	case "empty":
+		return nil, nil
+	case "junk":
+		return []byte("not a signature"), nil
+	case "pss":
+		return rsa.SignPSS(r, s.key, crypto.SHA256, digest, nil)
+	}
+	again := sha256.Sum256(digest)
+	return rsa.SignPKCS1v15(r, s.key, crypto.SHA256, again[:])
+}
+
+// A remote signer whose signature does not verify with its own public key
+// fails the call before anything is sent, and JSAPIPayParams and
+// AppPayParams with an error, instead of sending a request WeChat Pay
+// refuses with SIGN_ERROR or handing a page a paySign that cannot work.
+func TestRemoteSignerBadSignature(t *testing.T) {
+	mk, err := rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"empty", "junk", "pss", "hashed twice"} {
+		t.Run(kind, func(t *testing.T) {
+			srv, c := setupWith(t, func(cfg *wxpay.Config) { cfg.PrivateKey = badSigner{key: mk, kind: kind} })
+			_, err := c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": applyRefundJSON("R-badsig-1")})
+			if err == nil || !strings.Contains(err.Error(), "does not verify") {
+				t.Errorf("call: err = %v, want a signature that does not verify", err)
+			}
+			if n := srv.RequestCount(); n != 0 {
+				t.Errorf("%d requests sent with a bad signature, want 0", n)
+			}
+			if p, err := c.JSAPIPayParams("wxd678efh567hg6787", "wx201410272009395522657a690389285100"); err == nil {
+				t.Errorf("JSAPIPayParams = %+v, nil; want an error", p)
+			}
+			if p, err := c.AppPayParams("wxd678efh567hg6787", "wx201410272009395522657a690389285100"); err == nil {
+				t.Errorf("AppPayParams = %+v, nil; want an error", p)
+			}
+		})
+	}
+}
+
+// With a remote signer the client holds no private key to decrypt with:
+// Decrypt and DecryptResponse say so with an error wrapping
+// ErrInvalidConfig, as every other use of the client that its Config
+// cannot serve does.
+func TestRemoteSignerCannotDecrypt(t *testing.T) {
+	mk, err := rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c := setupWith(t, func(cfg *wxpay.Config) { cfg.PrivateKey = &countingSigner{key: mk} })
+	ct, err := rsaenc.Encrypt(&mk.PublicKey, "6222020200001234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decrypt(ct); !errors.Is(err, wxpay.ErrInvalidConfig) || !strings.Contains(err.Error(), "PrivateKey") {
+		t.Errorf("Decrypt: err = %v, want ErrInvalidConfig naming PrivateKey", err)
+	}
+	resp := &wxpay.Response{Body: []byte(`{"account":"` + ct + `"}`)}
+	if _, err := c.DecryptResponse(resp, "account"); !errors.Is(err, wxpay.ErrInvalidConfig) {
+		t.Errorf("DecryptResponse: err = %v, want ErrInvalidConfig", err)
 	}
 }

@@ -3,8 +3,12 @@ package wxpay_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"errors"
+	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,5 +279,75 @@ func TestRateLimitSpacesRequests(t *testing.T) {
 	}
 	if srv.RequestCount() != before {
 		t.Error("a request was sent although the limiter had no slot")
+	}
+}
+
+// slowSigner is a remote signer whose first signature takes longer than
+// the call may.
+type slowSigner struct {
+	key   *rsa.PrivateKey
+	delay time.Duration
+	n     atomic.Int64
+}
+
+func (s *slowSigner) Public() crypto.PublicKey { return &s.key.PublicKey }
+
+func (s *slowSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if s.n.Add(1) == 1 {
+		time.Sleep(s.delay)
+	}
+	return s.key.Sign(r, digest, opts)
+}
+
+// When the call's time runs out before its request is sent (a slow
+// remote signer, a slow middleware), nothing is sent, the error says the
+// deadline passed and is no *NetworkError (no answer was lost: none was
+// asked for), and the primary, never reached, is not left for the backup.
+func TestDeadlinePassedBeforeSending(t *testing.T) {
+	slowMiddleware := func(next wxpay.Exchange) wxpay.Exchange {
+		var n atomic.Int64
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			if n.Add(1) == 1 {
+				time.Sleep(400 * time.Millisecond)
+			}
+			return next(ctx, req)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*wxpay.Config)
+	}{
+		{"slow signer", func(cfg *wxpay.Config) {
+			cfg.PrivateKey = &slowSigner{key: cfg.PrivateKey.(*rsa.PrivateKey), delay: 400 * time.Millisecond}
+		}},
+		{"slow middleware", func(cfg *wxpay.Config) { cfg.Middleware = []wxpay.Middleware{slowMiddleware} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			primary, _ := setup(t)
+			backup, _ := setup(t)
+			c := retryClient(t, primary, func(cfg *wxpay.Config) {
+				cfg.BackupURL = backup.URL
+				cfg.Timeout = 200 * time.Millisecond
+				tc.edit(cfg)
+			})
+			query := func() error {
+				_, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{"out_refund_no": fixtureOutNo})
+				return err
+			}
+			err := query()
+			var netErr *wxpay.NetworkError
+			if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) {
+				t.Errorf("err = %v (%T), want context.DeadlineExceeded and no *NetworkError", err, err)
+			}
+			if n := primary.RequestCount() + backup.RequestCount(); n != 0 {
+				t.Errorf("%d requests sent after the deadline, want 0", n)
+			}
+			if err := query(); err != nil {
+				t.Fatal(err)
+			}
+			if p, b := primary.RequestCount(), backup.RequestCount(); p != 1 || b != 0 {
+				t.Errorf("the next call reached the primary %d times and the backup %d times, want 1 and 0", p, b)
+			}
+		})
 	}
 }

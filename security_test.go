@@ -2,14 +2,18 @@ package wxpay_test
 
 import (
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wxpay-chain/wxpay"
 	"github.com/wxpay-chain/wxpay/rsaenc"
@@ -108,5 +112,48 @@ func TestFaultsLeakNothing(t *testing.T) {
 	}
 	if fd := openFDs(t); fd > fd0+4 {
 		t.Errorf("open files: %d before the faults, %d after", fd0, fd)
+	}
+}
+
+// The Error of an *APIError from a broken or hostile server is one short
+// line whatever the answer holds: a megabyte-long message, line breaks
+// that would forge log lines, terminal escapes. The fields keep the answer
+// as received.
+func TestAPIErrorTextBounded(t *testing.T) {
+	long := strings.Repeat("界", 100_000)
+	msg := "refused\n2026-11-26 ERROR forged log line \x1b[2J" + long
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"code": "PARAM_ERROR\r\nX: y" + long, "message": msg})
+	}))
+	defer hostile.Close()
+	mk, _ := rsaenc.LoadPrivateKey("testdata/merchant_key.pem")
+	pk, _ := rsaenc.LoadPublicKey("testdata/platform_pub.pem")
+	c, err := wxpay.New(wxpay.Config{
+		MchID: "1900000109", Serial: "S1", PrivateKey: mk,
+		Certs:   map[string]*rsa.PublicKey{"PUB_KEY_ID_1": pk},
+		BaseURL: hostile.URL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{"out_refund_no": "1217752501201407033233368018"})
+	var apiErr *wxpay.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v, want an *APIError", err)
+	}
+	text := err.Error()
+	if n := utf8.RuneCountInString(text); n > 600 {
+		t.Errorf("Error is %d characters long, want a short line", n)
+	}
+	if i := strings.IndexFunc(text, unicode.IsControl); i >= 0 {
+		t.Errorf("Error holds the control character %q: %q", text[i], text[:min(len(text), 200)])
+	}
+	if !strings.Contains(text, "refused") || !strings.Contains(text, "PARAM_ERROR") {
+		t.Errorf("Error %q lost the start of the code and message", text[:min(len(text), 200)])
+	}
+	if apiErr.Message != msg {
+		t.Error("APIError.Message is not the message as received")
 	}
 }

@@ -80,9 +80,18 @@ func (c *Client) sendAndCheck(ctx context.Context, t *trip, req *fasthttp.Reques
 // send sends req to origin on hc and reads resp, within ctx and before
 // deadline (exchange). On success the caller owns req and resp and must
 // release them; on an error they are released already, or left to the
-// transport after a cancellation. method and target name the request in
-// errors.
+// transport after a cancellation. A request whose deadline has passed is
+// not sent. method and target name the request in errors.
 func (c *Client) send(ctx context.Context, hc *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response, method, origin, target string, deadline time.Time) error {
+	if !time.Now().Before(deadline) {
+		// The call's time ran out while the attempt was being signed or
+		// went through the middleware: nothing is sent, and since no
+		// answer was asked for, none was lost (no *NetworkError, no
+		// failover).
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		return fmt.Errorf("wxpay: %s %s: %w: the call's time ran out before the request was sent", method, redactQuery(target), context.DeadlineExceeded)
+	}
 	abandoned, err := c.exchange(ctx, hc, req, resp, deadline)
 	switch {
 	case abandoned:

@@ -110,8 +110,11 @@ func headerList(h any) ([][2]string, error) {
 		if k == "" || !validToken(k) {
 			return fmt.Errorf("%w: header name %q is not a valid token", ErrInvalidOption, k)
 		}
-		if strings.ContainsAny(v, "\r\n\x00") {
+		if strings.ContainsAny(v, "\r\n") {
 			return fmt.Errorf("%w: header %s value holds a line break", ErrInvalidOption, k)
+		}
+		if i := strings.IndexFunc(v, isControl); i >= 0 {
+			return fmt.Errorf("%w: header %s value holds the control character %q", ErrInvalidOption, k, v[i])
 		}
 		switch http.CanonicalHeaderKey(k) {
 		case "Authorization", "Host", "Content-Length", "Transfer-Encoding", "Connection":
@@ -171,6 +174,10 @@ func headerListAny(m map[string]any, add func(k, v string) error) error {
 	}
 	return nil
 }
+
+// isControl reports whether r is a control character that a header value
+// cannot hold (RFC 9110 field-value): any but the horizontal tab.
+func isControl(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 func validToken(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -43,6 +43,7 @@ type Signer struct {
 	mchID  string
 	serial string
 	key    crypto.Signer
+	pub    *rsa.PublicKey  // key's public half, as New checked it
 	rsaKey *rsa.PrivateKey // set when key is an RSA key: the fast path
 	// rsaSK is rsaKey prepared once for the crypto backend (for OpenSSL,
 	// the library's key object), so that Sign does no key conversion.
@@ -73,7 +74,7 @@ func New(mchID, serial string, key crypto.Signer) (*Signer, error) {
 	if pub.N.BitLen() < 2048 {
 		return nil, fmt.Errorf("signer: RSA key of %d bits, want at least 2048", pub.N.BitLen())
 	}
-	s := &Signer{mchID: mchID, serial: serial, key: key}
+	s := &Signer{mchID: mchID, serial: serial, key: key, pub: pub}
 	if rk, ok := key.(*rsa.PrivateKey); ok {
 		if err := rk.Validate(); err != nil {
 			return nil, errors.New("signer: RSA private key fails validation")
@@ -106,7 +107,7 @@ func (s *Signer) MchID() string { return s.mchID }
 func (s *Signer) Serial() string { return s.serial }
 
 // Public returns the public half of the signing key.
-func (s *Signer) Public() *rsa.PublicKey { return s.key.Public().(*rsa.PublicKey) }
+func (s *Signer) Public() *rsa.PublicKey { return s.pub }
 
 // AppendMessage appends the request signing message
 // METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n to dst and returns the result.
@@ -153,7 +154,9 @@ func AppendNonce(dst []byte) []byte {
 // Nonce returns a fresh nonce made by AppendNonce.
 func Nonce() string { return string(AppendNonce(make([]byte, 0, NonceLen))) }
 
-// Sign returns the SHA256withRSA signature of message.
+// Sign returns the SHA256withRSA signature of message. The signature of a
+// key that is not an *rsa.PrivateKey (a remote signer) is checked with its
+// public key, and one that does not verify is an error.
 func (s *Signer) Sign(message []byte) ([]byte, error) {
 	digest := sha256.Sum256(message)
 	if s.rsaKey != nil {
@@ -162,6 +165,14 @@ func (s *Signer) Sign(message []byte) ([]byte, error) {
 	sig, err := s.key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("signer: %w", err)
+	}
+	// A remote signer answers for a key the client cannot see: one set
+	// up for PSS, one that hashes the digest again, or a wrong key would
+	// have every request refused with SIGN_ERROR and every paySign fail on
+	// the payer's device. One public-key operation catches all of them
+	// before anything leaves the machine.
+	if err := rsa.VerifyPKCS1v15(s.pub, crypto.SHA256, digest[:], sig); err != nil {
+		return nil, fmt.Errorf("signer: the %T signature (%d bytes) does not verify with its public key: want RSASSA-PKCS1-v1_5 over the SHA-256 digest given", s.key, len(sig))
 	}
 	return sig, nil
 }
