@@ -118,7 +118,7 @@ func (d *debugLog) response(t *trip, took time.Duration, resp *fasthttp.Response
 		return
 	}
 	var b bytes.Buffer
-	d.head(&b, t, "response after %v: %s", took.Round(time.Microsecond), outcome(r, err))
+	d.head(&b, t, "response after %v: %s", took.Round(time.Microsecond), outcome(t, r, err))
 	d.status(&b, resp)
 	writeDebugBody(&b, resp.Body(), t.v2)
 	d.write(b.Bytes())
@@ -132,7 +132,7 @@ func (d *debugLog) streamResponse(t *trip, took time.Duration, resp *fasthttp.Re
 		return
 	}
 	var b bytes.Buffer
-	d.head(&b, t, "response after %v: %s", took.Round(time.Microsecond), outcome(nil, err))
+	d.head(&b, t, "response after %v: %s", took.Round(time.Microsecond), outcome(t, nil, err))
 	d.status(&b, resp)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
@@ -151,8 +151,8 @@ func (d *debugLog) status(b *bytes.Buffer, resp *fasthttp.Response) {
 	}
 }
 
-// outcome says what the check of an answer found.
-func outcome(r *Response, err error) string {
+// outcome says what the check of the answer to attempt t found.
+func outcome(t *trip, r *Response, err error) string {
 	switch {
 	case err != nil:
 		return err.Error()
@@ -160,6 +160,8 @@ func outcome(r *Response, err error) string {
 		return "not signed (a download): the body is streamed"
 	case r.Verified:
 		return "signature valid"
+	case t.v2:
+		return "not signed (an APIv2 answer without sign), not verified"
 	}
 	return "not signed by WeChat Pay (a download), not verified"
 }

@@ -329,4 +329,8 @@ func TestDebugElidesSandboxSignKey(t *testing.T) {
 	if len(seen) == 0 || bytes.Contains(seen, []byte(sandboxKey)) {
 		t.Errorf("the middleware saw %q, want the answer with the sandbox key elided", seen)
 	}
+	// The answer carries no sign: the log says so, not that it is a download.
+	if !strings.Contains(log.String(), "not signed (an APIv2 answer without sign)") || strings.Contains(log.String(), "download") {
+		t.Errorf("the debug log misnames an unsigned APIv2 answer:\n%s", log.String())
+	}
 }

@@ -62,7 +62,9 @@ type Bill struct {
 //
 // The application is an ordinary call (signed, verified, retried as the
 // client's RetryPolicy allows); the file is not, as WeChat Pay does not sign
-// it. If the digest does not match, the error wraps ErrDigestMismatch and
+// it. opts are the application's: its headers option goes with the
+// application only, while the file's fetch gets Config.Headers and the
+// debug option. If the digest does not match, the error wraps ErrDigestMismatch and
 // w has already received bytes that must not be trusted; DownloadFile
 // writes to a path only on success.
 //

@@ -27,7 +27,7 @@ func newFuture(fn func() (*Response, error)) *Future {
 		defer close(f.done)
 		defer func() {
 			if p := recover(); p != nil {
-				f.resp, f.err = nil, fmt.Errorf("wxpay: callback panicked: %v", p)
+				f.resp, f.err = nil, fmt.Errorf("wxpay: panic in an asynchronous call or its callback: %v", p)
 			}
 		}()
 		f.resp, f.err = fn()

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -33,12 +34,13 @@ type Middleware func(next Exchange) Exchange
 // body cannot be changed after signing, and changing a copy changes
 // nothing. AddHeader adds a header that is not signed, such as a trace id.
 type ExchangeRequest struct {
-	attempt int
-	method  string
-	url     string
-	header  http.Header
-	body    []byte
-	v2      bool
+	attempt  int
+	method   string
+	url      string
+	header   http.Header
+	body     []byte
+	v2       bool
+	deadline time.Time
 
 	// added are the headers AddHeader added, sent after the others.
 	added [][2]string
@@ -53,6 +55,14 @@ type ExchangeRequest struct {
 // Attempt returns the number of the attempt, 1 for the first; a call that
 // a RetryPolicy retries goes through the middleware once per attempt.
 func (r *ExchangeRequest) Attempt() int { return r.attempt }
+
+// Deadline returns when the call must be over: the earlier of the caller's
+// context deadline and Config.Timeout from the call's start. The context a
+// middleware is given is the caller's, which may have no deadline; a
+// middleware that waits for something of its own (a tracing exporter, a
+// metrics push) should bound the wait by Deadline. The exchange in next is
+// bounded by it in any case.
+func (r *ExchangeRequest) Deadline() time.Time { return r.deadline }
 
 // Method returns the request method.
 func (r *ExchangeRequest) Method() string { return r.method }
@@ -275,7 +285,7 @@ func newExchangeRequest(t *trip, req *fasthttp.Request) *ExchangeRequest {
 	if b := req.Body(); len(b) > 0 {
 		body = viewBody(b, t.v2)
 	}
-	return &ExchangeRequest{attempt: t.attempt, method: t.method, url: t.origin + target, header: h, body: body, v2: t.v2}
+	return &ExchangeRequest{attempt: t.attempt, method: t.method, url: t.origin + target, header: h, body: body, v2: t.v2, deadline: t.deadline}
 }
 
 // viewBody returns a copy of body to show, with what must stay out of

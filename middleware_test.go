@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wxpay-chain/wxpay"
@@ -420,5 +421,55 @@ func TestRemoteSignerCannotDecrypt(t *testing.T) {
 	resp := &wxpay.Response{Body: []byte(`{"account":"` + ct + `"}`)}
 	if _, err := c.DecryptResponse(resp, "account"); !errors.Is(err, wxpay.ErrInvalidConfig) {
 		t.Errorf("DecryptResponse: err = %v, want ErrInvalidConfig", err)
+	}
+}
+
+// A middleware learns the call's deadline from the request even when the
+// caller's context has none and Config.Timeout bounds the call.
+func TestMiddlewareDeadline(t *testing.T) {
+	var got time.Time
+	look := func(next wxpay.Exchange) wxpay.Exchange {
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			got = req.Deadline()
+			return next(ctx, req)
+		}
+	}
+	_, c := setupWith(t, func(cfg *wxpay.Config) {
+		cfg.Timeout = time.Hour
+		cfg.Middleware = []wxpay.Middleware{look}
+	})
+	start := time.Now()
+	if _, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Get(wxpay.Opts{"out_refund_no": fixtureOutNo}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Before(start.Add(time.Hour)) || got.After(time.Now().Add(time.Hour)) {
+		t.Errorf("Deadline() = %v, want Config.Timeout (1h) from the call's start %v", got, start)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	want, _ := ctx.Deadline()
+	if _, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Do(ctx, "GET", wxpay.Opts{"out_refund_no": fixtureOutNo}); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(want) {
+		t.Errorf("Deadline() = %v, want the caller's earlier deadline %v", got, want)
+	}
+}
+
+// A panic in a middleware during an asynchronous call becomes the
+// Future's error, which says where it came from.
+func TestMiddlewarePanicAsync(t *testing.T) {
+	boom := func(next wxpay.Exchange) wxpay.Exchange {
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			panic("middleware bug")
+		}
+	}
+	srv, c := setupWith(t, func(cfg *wxpay.Config) { cfg.Middleware = []wxpay.Middleware{boom} })
+	_, err := c.Chain("v3/refund/domestic/refunds/{out_refund_no}").GetAsync(wxpay.Opts{"out_refund_no": fixtureOutNo}).Wait()
+	if err == nil || !strings.Contains(err.Error(), "panic in an asynchronous call") || !strings.Contains(err.Error(), "middleware bug") {
+		t.Errorf("err = %v, want the panic reported as one in the asynchronous call", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
 	}
 }
