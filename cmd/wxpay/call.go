@@ -463,10 +463,16 @@ func reportCallError(w io.Writer, err error) bool {
 		return true
 	}
 	if ce != nil {
-		// The library's own message names the method and path.
-		fmt.Fprintf(w, "wxpay: %s\n", strings.TrimPrefix(ce.err.Error(), "wxpay: "))
+		// The library's message names the method and path, but for a
+		// deadline over before the request went out.
+		msg := strings.TrimPrefix(ce.err.Error(), "wxpay: ")
+		if !strings.HasPrefix(msg, ce.method+" ") {
+			msg = prefix + msg
+		}
+		fmt.Fprintf(w, "wxpay: %s\n", msg)
 		var ne *wxpay.NetworkError
-		if errors.As(err, &ne) && ce.method != http.MethodGet {
+		noAnswer := errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) // --timeout
+		if noAnswer && ce.method != http.MethodGet {
 			fmt.Fprintln(w, "  No answer came back: the request may or may not have reached WeChat Pay. Send it again unchanged (same out_refund_no), or query first.")
 		}
 		return true

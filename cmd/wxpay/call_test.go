@@ -305,6 +305,20 @@ func TestAPIErrors(t *testing.T) {
 			want:  []string{"wxpay: POST http://127.0.0.1:", "No answer came back", "same out_refund_no"},
 		},
 		{
+			// --timeout ends the call with the context's error, not a
+			// *wxpay.NetworkError: still no answer, still the reminder.
+			name:  "timeout",
+			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultDelay, Delay: 2 * time.Second},
+			args:  []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R2"}`, "--config", h.config, "--no-check", "--timeout", "200ms"},
+			want:  []string{"wxpay: POST /v3/refund/domestic/refunds: context deadline exceeded", "No answer came back", "same out_refund_no"},
+		},
+		{
+			// A deadline over before anything was sent still names the call.
+			name: "timeout before sending",
+			args: []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R3"}`, "--config", h.config, "--no-check", "--timeout", "1ns"},
+			want: []string{"wxpay: POST v3/refund/domestic/refunds: context deadline exceeded", "No answer came back"},
+		},
+		{
 			name:  "unsigned error answer",
 			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultUnsigned},
 			args:  []string{"get", queryTemplate, "out_refund_no=nope", "--config", h.config},
