@@ -100,6 +100,9 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	}
 	hint := cmd
 	if hint == "" {
+		hint = guessCommand(args) // after a flag no command takes
+	}
+	if hint == "" {
 		hint = "post"
 	}
 	if err != nil {
@@ -109,8 +112,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	case len(pos) == 0:
 		return usagef(hint, "no METHOD and PATH given")
 	case cmd == "":
-		return &usageError{msg: fmt.Sprintf("unknown command or method %s: want a method (get, post, put, patch, delete) or a command (%s)",
-			quoteArg(pos[0]), strings.Join(commandNames, ", "))}
+		return unknownCommand(pos[0])
 	case len(pos) == 1:
 		return usagef(cmd, "no PATH given after %s", pos[0])
 	}
