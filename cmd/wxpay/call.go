@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/url"
@@ -265,18 +266,18 @@ func (c *CallCommand) readBody(cmd, arg string) ([]byte, error) {
 	case arg == "-" || arg == "@-":
 		b, err := io.ReadAll(io.LimitReader(c.m.Stdin, maxBody+1))
 		if err != nil {
-			return nil, fmt.Errorf("read the body from stdin: %w", err)
+			return nil, usagef(cmd, "-d %s: %v", arg, err)
 		}
 		body, from = b, "stdin"
 	case strings.HasPrefix(arg, "@"):
 		f, err := os.Open(arg[1:])
 		if err != nil {
-			return nil, usagef(cmd, "-d %s: %v", arg, errors.Unwrap(err))
+			return nil, usagef(cmd, "-d %s: %v", arg, pathless(err))
 		}
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxBody+1))
 		if err != nil {
-			return nil, fmt.Errorf("read the body from %s: %w", arg[1:], err)
+			return nil, usagef(cmd, "-d %s: %v", arg, pathless(err))
 		}
 		body, from = b, arg[1:]
 	default:
@@ -294,6 +295,16 @@ func (c *CallCommand) readBody(cmd, arg string) ([]byte, error) {
 		return nil, usagef(cmd, "the body from %s is not valid JSON: %s", from, jsonProblem(err))
 	}
 	return body, nil
+}
+
+// pathless returns the error of a failed file operation without the
+// operation and path its *fs.PathError repeats.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // print writes the verified response to stdout as the flags ask.

@@ -228,6 +228,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "{"}, "not valid JSON"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", ""}, "is empty"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@/no/such/file.json"}, "no such file"},
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@" + h.dir}, "-d @" + h.dir + ": is a directory"},
 		{[]string{"get", queryTemplate, "--raw", "-q", "status"}, "--raw or -q, not both"},
 		{[]string{"post", "v3/refund/domestic/refunds", "--encrypt", "bank_account"}, "--encrypt needs a JSON body"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "{}", "-H", "NoColon"}, "want 'Name: value'"},
