@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -294,7 +295,57 @@ func (c *CallCommand) readBody(cmd, arg string) ([]byte, error) {
 		err := json.Unmarshal(body, &v)
 		return nil, usagef(cmd, "the body from %s is not valid JSON: %s", from, jsonProblem(err))
 	}
+	if path, ok := duplicateName(body); ok {
+		return nil, usagef(cmd, "the body from %s has %q twice: which value counts would be up to the reader; give it once", from, path)
+	}
 	return body, nil
+}
+
+// duplicateName returns the first name that appears twice in one object of
+// body, valid JSON, as a path of names and array indexes joined by dots.
+func duplicateName(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var walk func(path string) (string, bool)
+	walk = func(path string) (string, bool) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		join := func(name string) string {
+			if path == "" {
+				return name
+			}
+			return path + "." + name
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					return "", false
+				}
+				name, _ := t.(string)
+				if seen[name] {
+					return join(name), true
+				}
+				seen[name] = true
+				if p, ok := walk(join(name)); ok {
+					return p, true
+				}
+			}
+			dec.Token() // '}'
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if p, ok := walk(join(strconv.Itoa(i))); ok {
+					return p, true
+				}
+			}
+			dec.Token() // ']'
+		}
+		return "", false
+	}
+	return walk("")
 }
 
 // pathless returns the error of a failed file operation without the

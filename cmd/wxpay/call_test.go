@@ -229,6 +229,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", ""}, "is empty"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@/no/such/file.json"}, "no such file"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@" + h.dir}, "-d @" + h.dir + ": is a directory"},
+		// A name twice in one object: which value counts is up to the reader
+		// (the check sees both, WeChat Pay may take either).
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"D1","amount":{"refund":1,"total":100,"currency":"CNY","refund":99}}`}, `"amount.refund" twice`},
+		{[]string{"post", "v3/refund/domestic/refunds", "--no-check", "-d", `{"a":[{"b":1},{"c":{"d":1,"d":1}}]}`}, `"a.1.c.d" twice`},
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"D1","out_refund_no":"D2"}`}, `"out_refund_no" twice`},
 		{[]string{"get", queryTemplate, "--raw", "-q", "status"}, "--raw or -q, not both"},
 		{[]string{"post", "v3/refund/domestic/refunds", "--encrypt", "bank_account"}, "--encrypt needs a JSON body"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "{}", "-H", "NoColon"}, "want 'Name: value'"},
