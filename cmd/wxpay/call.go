@@ -290,6 +290,10 @@ func (c *CallCommand) readBody(cmd, arg string) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, usagef(cmd, "the body from %s is empty", from)
 	}
+	if bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
+		// Sent byte for byte, it would not be JSON to WeChat Pay either.
+		return nil, usagef(cmd, "the body from %s starts with a UTF-8 byte order mark: save it without one", from)
+	}
 	if !json.Valid(body) {
 		var v any
 		err := json.Unmarshal(body, &v)

@@ -229,6 +229,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", ""}, "is empty"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@/no/such/file.json"}, "no such file"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@" + h.dir}, "-d @" + h.dir + ": is a directory"},
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@" + writeFile(t, h.dir, "bom.json", "\uFEFF{}")}, "starts with a UTF-8 byte order mark"},
 		// A name twice in one object: which value counts is up to the reader
 		// (the check sees both, WeChat Pay may take either).
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"D1","amount":{"refund":1,"total":100,"currency":"CNY","refund":99}}`}, `"amount.refund" twice`},
