@@ -35,7 +35,7 @@ type CallCommand struct {
 	baseURL string
 	data    optionalString
 	headers stringList
-	encrypt string
+	encrypt stringList // each --encrypt's comma-separated list
 	pick    string
 	raw     bool
 	include bool
@@ -75,7 +75,7 @@ func (c *CallCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.data, "data", "")
 	fs.Var(&c.headers, "H", "")
 	fs.Var(&c.headers, "header", "")
-	fs.StringVar(&c.encrypt, "encrypt", "", "")
+	fs.Var(&c.encrypt, "encrypt", "")
 	fs.StringVar(&c.pick, "q", "", "")
 	fs.BoolVar(&c.raw, "raw", false, "")
 	fs.BoolVar(&c.include, "i", false, "")
@@ -223,21 +223,20 @@ func (c *CallCommand) options(cmd, tmpl string, params []string) (wxpay.Opts, er
 		}
 		opts["headers"] = h
 	}
-	if c.encrypt != "" {
-		enc, err := encryptOption(cmd, c.encrypt, c.data.set)
+	if len(c.encrypt) > 0 {
+		enc, err := encryptOption(cmd, strings.Join(c.encrypt, ","), c.data.set)
 		if err != nil {
 			return nil, err
 		}
-		if enc != nil {
-			opts["encrypt"] = enc
-		}
+		opts["encrypt"] = enc
 	}
 	return opts, nil
 }
 
-// encryptOption returns the encrypt option --encrypt arg gives: true for
-// "all", every sensitive field of the body and query the catalogue marks;
-// else the comma-separated paths of body fields (nil for none).
+// encryptOption returns the encrypt option --encrypt arg gives (the lists
+// of every --encrypt, joined by commas): true for "all", every sensitive
+// field of the body and query the catalogue marks; else the comma-separated
+// paths of body fields.
 func encryptOption(cmd, arg string, hasBody bool) (any, error) {
 	var paths []string
 	for _, p := range strings.Split(arg, ",") {
@@ -250,12 +249,12 @@ func encryptOption(cmd, arg string, hasBody bool) (any, error) {
 		return nil, usagef(cmd, "--encrypt all encrypts every sensitive field the catalogue marks: give it alone, or name the fields")
 	case slices.Contains(paths, "all"):
 		return true, nil
-	case len(paths) > 0 && !hasBody:
+	case len(paths) == 0:
+		return nil, usagef(cmd, "--encrypt names no field: give the fields to encrypt, such as --encrypt bank_account,real_name, or all")
+	case !hasBody:
 		return nil, usagef(cmd, "--encrypt needs a JSON body (-d)")
-	case len(paths) > 0:
-		return paths, nil
 	}
-	return nil, nil
+	return paths, nil
 }
 
 // readBody reads the -d argument: JSON text, @file, or - (or @-) for stdin.
@@ -602,7 +601,8 @@ Flags (before, between or after the arguments):
 	-H, --header 'Name: value'
 	                    a request header; repeatable
 	--encrypt a,b       encrypt these fields of the body (gjson paths) with
-	                    the WeChat Pay public key and set Wechatpay-Serial
+	                    the WeChat Pay public key and set Wechatpay-Serial;
+	                    repeatable
 	--encrypt all       encrypt every sensitive field the catalogue marks
 	                    that the body holds, and the sensitive query
 	                    parameters given

@@ -87,6 +87,37 @@ func TestPostAbnormalRefundEncrypted(t *testing.T) {
 	}
 }
 
+// TestEncryptRepeated: --encrypt given twice encrypts the fields of both,
+// as -H given twice sends both; it never drops the first list, which would
+// send a bank account in plain text.
+func TestEncryptRepeated(t *testing.T) {
+	h := setup(t)
+	body := `{"sub_mchid":"1900000109","out_refund_no":"1217752501201407033233368018","type":"USER_BANK_CARD",` +
+		`"bank_type":"ICBC_DEBIT","bank_account":"6214830000001234","real_name":"李四"}`
+	args := []string{"post", abnormalTemplate, "refund_id=" + wxpaytest.FixtureRefundID, "-d", body,
+		"--encrypt", "bank_account", "--encrypt", "real_name", "--config", h.config, "-q", "status"}
+	r := h.run(t, args...)
+	req := lastRequest(t, h)
+	if bytes.Contains(req.Body, []byte("6214830000001234")) || bytes.Contains(req.Body, []byte("李四")) {
+		t.Errorf("the request body holds the plain bank account or name: %s", req.Body)
+	}
+	wantCode(t, r, exitOK, args...)
+	checkEncrypted(t, h, req, map[string]string{"bank_account": "6214830000001234", "real_name": "李四"})
+
+	// A list that names no field is a mistake, not "encrypt nothing".
+	for _, enc := range []string{"", ",", " , "} {
+		args := []string{"post", abnormalTemplate, "refund_id=" + wxpaytest.FixtureRefundID, "-d", body, "--encrypt", enc, "--config", h.config}
+		r := h.run(t, args...)
+		wantCode(t, r, exitUsage, args...)
+		if !strings.Contains(r.stderr, "--encrypt names no field") {
+			t.Errorf("--encrypt %q: stderr %s", enc, r.stderr)
+		}
+	}
+	if n := h.srv.RequestCount(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
 func TestPlaceholdersAndQuery(t *testing.T) {
 	h := setup(t)
 	for _, tc := range []struct {
