@@ -651,7 +651,8 @@ Examples:
 		--encrypt bank_account,real_name
 
 	wxpay post v3.ecommerce.refunds._refund_id_.applyAbnormalRefund \
-		refund_id=50000000382019052709732678859 -d - < abnormal.json
+		refund_id=50000000382019052709732678859 \
+		--encrypt bank_account,real_name -d - < abnormal.json
 
 Try: wxpay emulator, then the command it prints
 `
