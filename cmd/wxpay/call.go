@@ -8,11 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +35,7 @@ type CallCommand struct {
 	baseURL string
 	data    optionalString
 	headers stringList
-	encrypt string
+	encrypt stringList // each --encrypt's comma-separated list
 	pick    string
 	raw     bool
 	include bool
@@ -73,7 +75,7 @@ func (c *CallCommand) flagSet() *flag.FlagSet {
 	fs.Var(&c.data, "data", "")
 	fs.Var(&c.headers, "H", "")
 	fs.Var(&c.headers, "header", "")
-	fs.StringVar(&c.encrypt, "encrypt", "", "")
+	fs.Var(&c.encrypt, "encrypt", "")
 	fs.StringVar(&c.pick, "q", "", "")
 	fs.BoolVar(&c.raw, "raw", false, "")
 	fs.BoolVar(&c.include, "i", false, "")
@@ -100,6 +102,9 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	}
 	hint := cmd
 	if hint == "" {
+		hint = guessCommand(args) // after a flag no command takes
+	}
+	if hint == "" {
 		hint = "post"
 	}
 	if err != nil {
@@ -109,8 +114,7 @@ func (c *CallCommand) Run(ctx context.Context, args []string) error {
 	case len(pos) == 0:
 		return usagef(hint, "no METHOD and PATH given")
 	case cmd == "":
-		return &usageError{msg: fmt.Sprintf("unknown command or method %s: want a method (get, post, put, patch, delete) or a command (%s)",
-			quoteArg(pos[0]), strings.Join(commandNames, ", "))}
+		return unknownCommand(pos[0])
 	case len(pos) == 1:
 		return usagef(cmd, "no PATH given after %s", pos[0])
 	}
@@ -219,21 +223,20 @@ func (c *CallCommand) options(cmd, tmpl string, params []string) (wxpay.Opts, er
 		}
 		opts["headers"] = h
 	}
-	if c.encrypt != "" {
-		enc, err := encryptOption(cmd, c.encrypt, c.data.set)
+	if len(c.encrypt) > 0 {
+		enc, err := encryptOption(cmd, strings.Join(c.encrypt, ","), c.data.set)
 		if err != nil {
 			return nil, err
 		}
-		if enc != nil {
-			opts["encrypt"] = enc
-		}
+		opts["encrypt"] = enc
 	}
 	return opts, nil
 }
 
-// encryptOption returns the encrypt option --encrypt arg gives: true for
-// "all", every sensitive field of the body and query the catalogue marks;
-// else the comma-separated paths of body fields (nil for none).
+// encryptOption returns the encrypt option --encrypt arg gives (the lists
+// of every --encrypt, joined by commas): true for "all", every sensitive
+// field of the body and query the catalogue marks; else the comma-separated
+// paths of body fields.
 func encryptOption(cmd, arg string, hasBody bool) (any, error) {
 	var paths []string
 	for _, p := range strings.Split(arg, ",") {
@@ -246,12 +249,12 @@ func encryptOption(cmd, arg string, hasBody bool) (any, error) {
 		return nil, usagef(cmd, "--encrypt all encrypts every sensitive field the catalogue marks: give it alone, or name the fields")
 	case slices.Contains(paths, "all"):
 		return true, nil
-	case len(paths) > 0 && !hasBody:
+	case len(paths) == 0:
+		return nil, usagef(cmd, "--encrypt names no field: give the fields to encrypt, such as --encrypt bank_account,real_name, or all")
+	case !hasBody:
 		return nil, usagef(cmd, "--encrypt needs a JSON body (-d)")
-	case len(paths) > 0:
-		return paths, nil
 	}
-	return nil, nil
+	return paths, nil
 }
 
 // readBody reads the -d argument: JSON text, @file, or - (or @-) for stdin.
@@ -263,18 +266,18 @@ func (c *CallCommand) readBody(cmd, arg string) ([]byte, error) {
 	case arg == "-" || arg == "@-":
 		b, err := io.ReadAll(io.LimitReader(c.m.Stdin, maxBody+1))
 		if err != nil {
-			return nil, fmt.Errorf("read the body from stdin: %w", err)
+			return nil, usagef(cmd, "-d %s: %v", arg, err)
 		}
 		body, from = b, "stdin"
 	case strings.HasPrefix(arg, "@"):
 		f, err := os.Open(arg[1:])
 		if err != nil {
-			return nil, usagef(cmd, "-d %s: %v", arg, errors.Unwrap(err))
+			return nil, usagef(cmd, "-d %s: %v", arg, pathless(err))
 		}
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxBody+1))
 		if err != nil {
-			return nil, fmt.Errorf("read the body from %s: %w", arg[1:], err)
+			return nil, usagef(cmd, "-d %s: %v", arg, pathless(err))
 		}
 		body, from = b, arg[1:]
 	default:
@@ -286,12 +289,76 @@ func (c *CallCommand) readBody(cmd, arg string) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, usagef(cmd, "the body from %s is empty", from)
 	}
+	if bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
+		// Sent byte for byte, it would not be JSON to WeChat Pay either.
+		return nil, usagef(cmd, "the body from %s starts with a UTF-8 byte order mark: save it without one", from)
+	}
 	if !json.Valid(body) {
 		var v any
 		err := json.Unmarshal(body, &v)
 		return nil, usagef(cmd, "the body from %s is not valid JSON: %s", from, jsonProblem(err))
 	}
+	if path, ok := duplicateName(body); ok {
+		return nil, usagef(cmd, "the body from %s has %q twice: which value counts would be up to the reader; give it once", from, path)
+	}
 	return body, nil
+}
+
+// duplicateName returns the first name that appears twice in one object of
+// body, valid JSON, as a path of names and array indexes joined by dots.
+func duplicateName(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var walk func(path string) (string, bool)
+	walk = func(path string) (string, bool) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		join := func(name string) string {
+			if path == "" {
+				return name
+			}
+			return path + "." + name
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					return "", false
+				}
+				name, _ := t.(string)
+				if seen[name] {
+					return join(name), true
+				}
+				seen[name] = true
+				if p, ok := walk(join(name)); ok {
+					return p, true
+				}
+			}
+			dec.Token() // '}'
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if p, ok := walk(join(strconv.Itoa(i))); ok {
+					return p, true
+				}
+			}
+			dec.Token() // ']'
+		}
+		return "", false
+	}
+	return walk("")
+}
+
+// pathless returns the error of a failed file operation without the
+// operation and path its *fs.PathError repeats.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // print writes the verified response to stdout as the flags ask.
@@ -463,10 +530,16 @@ func reportCallError(w io.Writer, err error) bool {
 		return true
 	}
 	if ce != nil {
-		// The library's own message names the method and path.
-		fmt.Fprintf(w, "wxpay: %s\n", strings.TrimPrefix(ce.err.Error(), "wxpay: "))
+		// The library's message names the method and path, but for a
+		// deadline over before the request went out.
+		msg := strings.TrimPrefix(ce.err.Error(), "wxpay: ")
+		if !strings.HasPrefix(msg, ce.method+" ") {
+			msg = prefix + msg
+		}
+		fmt.Fprintf(w, "wxpay: %s\n", msg)
 		var ne *wxpay.NetworkError
-		if errors.As(err, &ne) && ce.method != http.MethodGet {
+		noAnswer := errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) // --timeout
+		if noAnswer && ce.method != http.MethodGet {
 			fmt.Fprintln(w, "  No answer came back: the request may or may not have reached WeChat Pay. Send it again unchanged (same out_refund_no), or query first.")
 		}
 		return true
@@ -528,7 +601,8 @@ Flags (before, between or after the arguments):
 	-H, --header 'Name: value'
 	                    a request header; repeatable
 	--encrypt a,b       encrypt these fields of the body (gjson paths) with
-	                    the WeChat Pay public key and set Wechatpay-Serial
+	                    the WeChat Pay public key and set Wechatpay-Serial;
+	                    repeatable
 	--encrypt all       encrypt every sensitive field the catalogue marks
 	                    that the body holds, and the sensitive query
 	                    parameters given
@@ -577,7 +651,8 @@ Examples:
 		--encrypt bank_account,real_name
 
 	wxpay post v3.ecommerce.refunds._refund_id_.applyAbnormalRefund \
-		refund_id=50000000382019052709732678859 -d - < abnormal.json
+		refund_id=50000000382019052709732678859 \
+		--encrypt bank_account,real_name -d - < abnormal.json
 
 Try: wxpay emulator, then the command it prints
 `

@@ -87,6 +87,37 @@ func TestPostAbnormalRefundEncrypted(t *testing.T) {
 	}
 }
 
+// TestEncryptRepeated: --encrypt given twice encrypts the fields of both,
+// as -H given twice sends both; it never drops the first list, which would
+// send a bank account in plain text.
+func TestEncryptRepeated(t *testing.T) {
+	h := setup(t)
+	body := `{"sub_mchid":"1900000109","out_refund_no":"1217752501201407033233368018","type":"USER_BANK_CARD",` +
+		`"bank_type":"ICBC_DEBIT","bank_account":"6214830000001234","real_name":"李四"}`
+	args := []string{"post", abnormalTemplate, "refund_id=" + wxpaytest.FixtureRefundID, "-d", body,
+		"--encrypt", "bank_account", "--encrypt", "real_name", "--config", h.config, "-q", "status"}
+	r := h.run(t, args...)
+	req := lastRequest(t, h)
+	if bytes.Contains(req.Body, []byte("6214830000001234")) || bytes.Contains(req.Body, []byte("李四")) {
+		t.Errorf("the request body holds the plain bank account or name: %s", req.Body)
+	}
+	wantCode(t, r, exitOK, args...)
+	checkEncrypted(t, h, req, map[string]string{"bank_account": "6214830000001234", "real_name": "李四"})
+
+	// A list that names no field is a mistake, not "encrypt nothing".
+	for _, enc := range []string{"", ",", " , "} {
+		args := []string{"post", abnormalTemplate, "refund_id=" + wxpaytest.FixtureRefundID, "-d", body, "--encrypt", enc, "--config", h.config}
+		r := h.run(t, args...)
+		wantCode(t, r, exitUsage, args...)
+		if !strings.Contains(r.stderr, "--encrypt names no field") {
+			t.Errorf("--encrypt %q: stderr %s", enc, r.stderr)
+		}
+	}
+	if n := h.srv.RequestCount(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
 func TestPlaceholdersAndQuery(t *testing.T) {
 	h := setup(t)
 	for _, tc := range []struct {
@@ -228,6 +259,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "{"}, "not valid JSON"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", ""}, "is empty"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@/no/such/file.json"}, "no such file"},
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@" + h.dir}, "-d @" + h.dir + ": is a directory"},
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", "@" + writeFile(t, h.dir, "bom.json", "\uFEFF{}")}, "starts with a UTF-8 byte order mark"},
+		// A name twice in one object: which value counts is up to the reader
+		// (the check sees both, WeChat Pay may take either).
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"D1","amount":{"refund":1,"total":100,"currency":"CNY","refund":99}}`}, `"amount.refund" twice`},
+		{[]string{"post", "v3/refund/domestic/refunds", "--no-check", "-d", `{"a":[{"b":1},{"c":{"d":1,"d":1}}]}`}, `"a.1.c.d" twice`},
+		{[]string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"D1","out_refund_no":"D2"}`}, `"out_refund_no" twice`},
 		{[]string{"get", queryTemplate, "--raw", "-q", "status"}, "--raw or -q, not both"},
 		{[]string{"post", "v3/refund/domestic/refunds", "--encrypt", "bank_account"}, "--encrypt needs a JSON body"},
 		{[]string{"post", "v3/refund/domestic/refunds", "-d", "{}", "-H", "NoColon"}, "want 'Name: value'"},
@@ -303,6 +341,20 @@ func TestAPIErrors(t *testing.T) {
 			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultReset},
 			args:  []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R1"}`, "--config", h.config, "--no-check"},
 			want:  []string{"wxpay: POST http://127.0.0.1:", "No answer came back", "same out_refund_no"},
+		},
+		{
+			// --timeout ends the call with the context's error, not a
+			// *wxpay.NetworkError: still no answer, still the reminder.
+			name:  "timeout",
+			fault: &wxpaytest.Fault{Kind: wxpaytest.FaultDelay, Delay: 2 * time.Second},
+			args:  []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R2"}`, "--config", h.config, "--no-check", "--timeout", "200ms"},
+			want:  []string{"wxpay: POST /v3/refund/domestic/refunds: context deadline exceeded", "No answer came back", "same out_refund_no"},
+		},
+		{
+			// A deadline over before anything was sent still names the call.
+			name: "timeout before sending",
+			args: []string{"post", "v3/refund/domestic/refunds", "-d", `{"out_refund_no":"R3"}`, "--config", h.config, "--no-check", "--timeout", "1ns"},
+			want: []string{"wxpay: POST v3/refund/domestic/refunds: context deadline exceeded", "No answer came back"},
 		},
 		{
 			name:  "unsigned error answer",

@@ -72,3 +72,25 @@ func TestDownloadCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadOutChecked: an --out that cannot be the bill's file is refused
+// before the bill is applied for, naming the flag.
+func TestDownloadOutChecked(t *testing.T) {
+	h := setup(t)
+	dir := t.TempDir()
+	for _, tc := range []struct{ out, want string }{
+		{dir, "is a directory"},
+		{filepath.Join(dir, "no", "such", "bill.csv"), "no such file or directory"},
+		{filepath.Join(h.config, "bill.csv"), "not a directory"},
+	} {
+		args := []string{"--config", h.config, "download", "--date", h.srv.LatestBillDate(), "-o", tc.out}
+		r := h.run(t, args...)
+		wantCode(t, r, exitUsage, args...)
+		if want := "--out " + tc.out; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Try: wxpay download -h") {
+			t.Errorf("wxpay %s: stderr lacks %q and %q:\n%s", strings.Join(args, " "), want, tc.want, r.stderr)
+		}
+	}
+	if n := h.srv.RequestCount(); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+}

@@ -31,6 +31,18 @@ func TestConfigSources(t *testing.T) {
 		`.pem"},"base_url":"`+h.srv.URL+`"}`)
 	noBase := maps.Clone(h.env)
 	delete(noBase, envBaseURL)
+	// Saved by an editor that starts UTF-8 with a byte order mark, as
+	// Windows Notepad long did.
+	jsonText, err := os.ReadFile(h.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomJSON := writeFile(t, h.dir, "bom.json", "\uFEFF"+string(jsonText))
+	envText, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomEnv := writeFile(t, h.dir, "bom.env", "\uFEFF"+strings.ReplaceAll(string(envText), "\n", "\r\n"))
 
 	for _, tc := range []struct {
 		name string
@@ -40,6 +52,8 @@ func TestConfigSources(t *testing.T) {
 		{"JSON file", nil, []string{"--config", h.config}},
 		{"JSON file with relative paths", nil, []string{"--config", relJSON}},
 		{"env-style file", nil, []string{"--config", envFile}},
+		{"JSON file with a byte order mark", nil, []string{"--config", bomJSON}},
+		{"env-style file with a byte order mark and CRLF", nil, []string{"--config", bomEnv}},
 		{"environment", h.env, nil},
 		{"environment and --base-url", noBase, []string{"--base-url", h.srv.URL}},
 		// --config wins over the environment entirely.
@@ -81,6 +95,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown env-style setting", nil, "WXPAY_MCHID=1\nWXPAY_SECRET=x\n", exitUsage, `line 2: unknown setting "WXPAY_SECRET"`},
 		{"line without =", nil, "WXPAY_MCHID\n", exitUsage, "line 1: want KEY=VALUE"},
 		{"broken JSON", nil, `{"mchid": 1900000109`, exitUsage, "not a wxpay JSON config"},
+		{"JSON array", nil, `[{"mchid": "1900000109"}]`, exitUsage, "a JSON config is one object, {...}"},
 		{"missing key file", with(envPrivateKey, filepath.Join(h.dir, "nope.pem")), "", exitUsage, "WXPAY_PRIVATE_KEY: private key file \"" + filepath.Join(h.dir, "nope.pem") + "\": no such file or directory"},
 		{"public key as private key", with(envPrivateKey, pub), "", exitUsage, "want a private key PEM block"},
 		{"private key as cert", with(envCerts, "K="+filepath.Join(h.dir, wxpaytest.MerchantKeyFile)), "", exitUsage, "WXPAY_CERTS K: public key file"},

@@ -76,6 +76,14 @@ func TestCommandAfterFlags(t *testing.T) {
 		{[]string{"--config", h.config, "--", "download", "--date", date}, []string{`unexpected argument "--date"`, "Try: wxpay download -h"}},
 		{[]string{"--config", h.config, "refund", "v3/x"}, []string{`unknown command or method "refund"`,
 			"get", "post", "put", "patch", "delete", "demo", "emulator", "download", "certificates", "endpoints", "describe", "Try: wxpay -h"}},
+		// A flag no command takes, before the command: the hint still
+		// names that command's help, not another's.
+		{[]string{"--bogus", "demo"}, []string{"-bogus", "Try: wxpay demo -h"}},
+		{[]string{"--config", h.config, "--bogus", "download", "--date", date}, []string{"-bogus", "Try: wxpay download -h"}},
+		{[]string{"--bogus", "get", queryTemplate}, []string{"-bogus", "Try: wxpay get -h"}},
+		{[]string{"--nope", "DELETE", "v3/x"}, []string{"-nope", "Try: wxpay delete -h"}},
+		// help for a command that does not exist is no help.
+		{[]string{"help", "refund"}, []string{`unknown command or method "refund"`, "Try: wxpay -h"}},
 	} {
 		r := h.run(t, tc.args...)
 		wantCode(t, r, exitUsage, tc.args...)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 	if c.out == "" || c.out == "-" {
 		return usagef("download", "--out FILE is required: the bill is kept only once its digest matches")
 	}
+	if err := checkOut(c.out); err != nil {
+		return usagef("download", "--out %s: %v", c.out, err)
+	}
 	cfg, err := c.m.loadConfig("download", c.config)
 	if err != nil {
 		return err
@@ -79,6 +83,23 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.m.Stdout, "%s: %d bytes, %s %s verified, in %v\n", c.out, bill.Size, bill.HashType, bill.HashValue, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// checkOut reports why out cannot be the bill's file, before the bill is
+// applied for: a directory, or a file in a directory that does not exist.
+func checkOut(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return errors.New("is a directory: give the name of the file to write the bill to")
+	}
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("directory %s: %v", dir, pathless(err))
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
 	return nil
 }
 

@@ -108,6 +108,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DescribeCommand{m: m}).Run(ctx, rest)
 	case "help":
 		if i+1 < len(args) {
+			if !isCommand(args[i+1]) {
+				return unknownCommand(args[i+1])
+			}
 			return m.Run(ctx, []string{args[i+1], "-h"})
 		}
 		fmt.Fprint(m.Stdout, mainUsage)
@@ -118,6 +121,35 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 
 // commandNames are the commands besides the HTTP methods.
 var commandNames = []string{"demo", "emulator", "download", "certificates", "endpoints", "describe", "help"}
+
+// isCommand reports whether word names a command or a METHOD.
+func isCommand(word string) bool {
+	_, method := methodName(word)
+	return method || slices.Contains(commandNames, strings.ToLower(word))
+}
+
+// unknownCommand is the usage error for a word that is neither a command
+// nor a method.
+func unknownCommand(word string) error {
+	return &usageError{msg: fmt.Sprintf("unknown command or method %s: want a method (get, post, put, patch, delete) or a command (%s)",
+		quoteArg(word), strings.Join(commandNames, ", "))}
+}
+
+// guessCommand returns the command (or method, in lower case) args name
+// even where commandIndex cannot tell, after a flag no command takes: the
+// first word that is one, "" for none. It only chooses the help a usage
+// error points to.
+func guessCommand(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		if isCommand(a) {
+			return strings.ToLower(a)
+		}
+	}
+	return ""
+}
 
 // commandIndex returns the index in args of the command (or METHOD): the
 // first argument that is not a flag or a flag's value, "--" ending the

@@ -87,7 +87,7 @@ func (e *Error) Unwrap() error { return e.err }
 func errorf(format string, a ...any) error { return &Error{msg: fmt.Sprintf(format, a...)} }
 
 // Read reads a JSON or env-style config file. A file starting with '{' is
-// JSON.
+// JSON; a UTF-8 byte order mark before it is ignored.
 func Read(path string) (*Settings, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -98,6 +98,11 @@ func Read(path string) (*Settings, error) {
 		return nil, &Error{msg: fmt.Sprintf("config file %s: %v", quote(path), err), err: err}
 	}
 	s := &Settings{dir: filepath.Dir(path), source: path}
+	// The byte order mark some editors start UTF-8 with is no setting.
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
+		return nil, errorf("config %s: a JSON config is one object, {...}, not an array", path)
+	}
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		s.json = true
 		if err := decodeJSON(t, s); err != nil {
