@@ -68,8 +68,10 @@ func (q *abnormalRequest) receivedAccount() string {
 }
 
 // applyAbnormalRefund is
-// POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund, where
-// sub_mchid is required.
+// POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund, which
+// direct merchants and partners share: sub_mchid is required for a
+// sub-merchant's refund (a partner's call), and may be left out for a
+// refund made without one (a direct merchant's).
 func (s *Server) applyAbnormalRefund(c *call) (any, *apiError) {
 	r, e := s.abnormalRefund(c, true)
 	if e != nil {
@@ -89,13 +91,14 @@ func (s *Server) applyEcommerceAbnormalRefund(c *call) (any, *apiError) {
 }
 
 // abnormalRefund validates and applies an abnormal refund application and
-// returns a snapshot of the refund.
-func (s *Server) abnormalRefund(c *call, subMchIDRequired bool) (*refund, *apiError) {
+// returns a snapshot of the refund. With partnerSub, sub_mchid is required
+// when the refund is a sub-merchant's.
+func (s *Server) abnormalRefund(c *call, partnerSub bool) (*refund, *apiError) {
 	refundID := c.params[0]
 	if utf8.RuneCountInString(refundID) > 32 {
 		return nil, paramError("path", "refund_id", nil, "is longer than 32 characters")
 	}
-	q, e := s.readAbnormal(c, subMchIDRequired)
+	q, e := s.readAbnormal(c, false)
 	if e != nil {
 		return nil, e
 	}
@@ -104,6 +107,9 @@ func (s *Server) abnormalRefund(c *call, subMchIDRequired bool) (*refund, *apiEr
 	r, e := s.findByID(refundID, q.subMchID)
 	if e != nil {
 		return nil, e
+	}
+	if partnerSub && q.subMchID == "" && r.SubMchID != "" {
+		return nil, paramError("body", "/sub_mchid", nil, "is required: refund "+refundID+" is a sub-merchant's, and a partner names it")
 	}
 	if q.outRefundNo != r.OutRefundNo {
 		return nil, invalidRequest(fmt.Sprintf("out_refund_no %s is not the out_refund_no of refund %s", q.outRefundNo, refundID))

@@ -1,6 +1,7 @@
 package wxpaytest
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"testing"
 
@@ -213,5 +214,33 @@ func TestAbnormalRefundValidation(t *testing.T) {
 	}
 	if got, _ := s.Refund(FixtureRefundID); got.Status != StatusAbnormal {
 		t.Errorf("fixture is %s after refused applications, want ABNORMAL", got.Status)
+	}
+}
+
+// The domestic abnormal refund is shared by direct merchants and partners
+// (seed 003): sub_mchid is required for a sub-merchant's refund only, so a
+// direct merchant's refund, made without sub_mchid, is handled without it.
+func TestAbnormalRefundDirectMerchant(t *testing.T) {
+	testKeys(t)
+	s := newServer(t)
+	c := newClient(t, s)
+	r := c.post(refundsPath, refundBody("DIRECT-1"))
+	id, _ := r.json(t)["refund_id"].(string)
+	if err := s.SetRefundStatus(id, StatusAbnormal); err != nil {
+		t.Fatal(err)
+	}
+	noSub := abnormalBody(t, platformKey, "6222020200112345678", func(m map[string]any) {
+		delete(m, "sub_mchid")
+		m["out_refund_no"] = "DIRECT-1"
+	})
+	path := "/v3/refund/domestic/refunds/" + id + "/apply-abnormal-refund"
+	if r := c.post(path, noSub, verifier.HeaderSerial, DefaultPlatformSerial); r.status != 200 {
+		t.Errorf("direct merchant's abnormal refund without sub_mchid: %d %s", r.status, r.body)
+	}
+	// A sub-merchant's refund still needs it.
+	fixture := abnormalBody(t, platformKey, "6222020200112345678", func(m map[string]any) { delete(m, "sub_mchid") })
+	r = c.post(partnerAbnormalPath, fixture, verifier.HeaderSerial, DefaultPlatformSerial)
+	if r.status != 400 || !bytes.Contains(r.body, []byte("sub_mchid")) {
+		t.Errorf("sub-merchant's refund without sub_mchid: %d %s, want 400 naming sub_mchid", r.status, r.body)
 	}
 }

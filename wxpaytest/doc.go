@@ -93,7 +93,9 @@
 // Each hand-written endpoint validates its body and query as the WeChat Pay
 // documents say (required fields, enumerations, integer amounts, lengths, a
 // sub_mchid that is a merchant id: 8 to 32 digits, in the body or the
-// query, and sub_mch_id likewise in APIv2) and fails the way WeChat Pay
+// query, and sub_mch_id likewise in APIv2; the domestic abnormal refund
+// requires sub_mchid only for a sub-merchant's refund, as it serves direct
+// merchants and partners alike) and fails the way WeChat Pay
 // does: 400 PARAM_ERROR, 400 INVALID_REQUEST, 401 SIGN_ERROR, 404
 // RESOURCE_NOT_EXISTS, with a detail naming the field where that helps.
 //
