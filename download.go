@@ -95,7 +95,9 @@ func (ch Chain) Download(ctx context.Context, opts Opts, w io.Writer) (*Bill, er
 // temporary file in the same directory, synced to disk and renamed to path
 // only when its digest matches; on any failure the temporary file is
 // removed and path is left as it was. The file is created with mode 0600,
-// as bills are confidential.
+// as bills are confidential. A path that is a directory, or in a directory
+// where the file cannot be made, is refused with ErrInvalidOption before
+// anything is sent.
 func (ch Chain) DownloadFile(ctx context.Context, opts Opts, path string) (*Bill, error) {
 	return ch.DownloadFileProgress(ctx, opts, path, nil)
 }
@@ -465,9 +467,15 @@ func writeFileAtomic(path string, fill func(w io.Writer) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: %q is a directory, want a file path", ErrInvalidOption, path)
+	}
+	// The temporary file is made before fill sends anything, so a path
+	// that cannot take the file (a missing directory, no permission) is
+	// refused with nothing sent.
 	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("wxpay: %w", err)
+		return fmt.Errorf("%w: cannot write the file %q: %w", ErrInvalidOption, path, err)
 	}
 	tmp := f.Name()
 	defer func() {

@@ -446,3 +446,22 @@ func ExampleChain_DownloadFile() {
 	// SHA1 true true
 	// [交易时间 公众账号ID]
 }
+
+// A path that cannot take the file (a directory, a directory that does not
+// exist) is refused before the bill is applied for: nothing is sent.
+func TestDownloadFileBadPath(t *testing.T) {
+	srv, c := setup(t)
+	dir := t.TempDir()
+	for _, path := range []string{dir, filepath.Join(dir, "missing", "bill.csv")} {
+		_, err := c.Chain("v3/bill/tradebill").DownloadFile(context.Background(), billQuery(), path)
+		if !errors.Is(err, wxpay.ErrInvalidOption) {
+			t.Errorf("DownloadFile(%q): err = %v, want ErrInvalidOption", path, err)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %d files in the directory", len(entries))
+	}
+}
