@@ -306,8 +306,9 @@ func (s *Settings) keyError(setting string, err error) error {
 
 // isKeyID reports whether id can be a WeChat Pay key id or certificate
 // serial, so that it may be shown and used. A certificate serial is up to
-// 40 hexadecimal digits, a run keytext.Showable would take for a piece of
-// a key; other ids must be showable.
+// 40 hexadecimal digits and a public-key id PUB_KEY_ID_ and digits, runs
+// keytext.Showable would take for a piece of a key; other ids must be
+// showable.
 func isKeyID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
@@ -319,7 +320,7 @@ func isKeyID(id string) bool {
 		}
 		hex = hex && ('A' <= c && c <= 'F' || 'a' <= c && c <= 'f' || '0' <= c && c <= '9')
 	}
-	return hex && len(id) <= 40 || keytext.Showable(id)
+	return hex && len(id) <= 40 || strings.HasPrefix(id, "PUB_KEY_ID_") || keytext.Showable(id)
 }
 
 // quote quotes a file name in a message, unless it may be key text or a

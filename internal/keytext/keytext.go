@@ -27,8 +27,14 @@ const MaxPathLen = 512
 // maxShown is the longest file name an error quotes.
 const maxShown = 256
 
-// run is the length of a run of base64 characters that may be key material.
-const run = 40
+// run is the length of a run of base64 characters, '/' included, that may be
+// key material; nameRun is the same within the last path element, where
+// no '/' breaks it: short enough that an APIv3 key (32 characters) given
+// where a key file is expected is never quoted.
+const (
+	run     = 40
+	nameRun = 24
+)
 
 // IsKeyText reports whether s holds a key or certificate itself rather than
 // the name of a file.
@@ -85,11 +91,12 @@ func isDERSequence(b []byte) bool {
 }
 
 // Showable reports whether an error may quote s, a value taken for a file
-// name that could not be read. It may not when s could be a piece of a key:
-// when it is long, holds control characters or PEM dashes, or holds 40
-// base64 characters in a row ('/' included), unless that run does not lie
-// within the last path element and the directory s names exists (a long
-// path whose file is missing).
+// name that could not be read. It may not when s could be a piece of a key
+// (or be the APIv3 key given in the wrong setting): when it is long, holds
+// control characters or PEM dashes, holds 24 base64 characters in a row in
+// its last path element, or 40 in a row ('/' included) anywhere, unless
+// that run does not lie within the last path element and the directory s
+// names exists (a long path whose file is missing).
 func Showable(s string) bool {
 	if s == "" || len(s) > maxShown || !utf8.ValidString(s) || strings.Contains(s, "-----") {
 		return false
@@ -97,28 +104,28 @@ func Showable(s string) bool {
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return false
 	}
-	if longRun(s[strings.LastIndexByte(s, '/')+1:], false) {
+	if longRun(s[strings.LastIndexByte(s, '/')+1:], false, nameRun) {
 		return false
 	}
-	if longRun(s, true) {
+	if longRun(s, true, run) {
 		st, err := os.Stat(filepath.Dir(s))
 		return err == nil && st.IsDir()
 	}
 	return true
 }
 
-// longRun reports whether s holds a run of 40 base64 characters, counting
+// longRun reports whether s holds a run of n base64 characters, counting
 // '/' as one when slash is set.
-func longRun(s string, slash bool) bool {
-	n := 0
+func longRun(s string, slash bool, n int) bool {
+	k := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '=' || slash && c == '/' {
-			if n++; n >= run {
+			if k++; k >= n {
 				return true
 			}
 		} else {
-			n = 0
+			k = 0
 		}
 	}
 	return false

@@ -59,7 +59,11 @@ func TestShowable(t *testing.T) {
 		{strings.Repeat("a/", 200), false}, // too long
 		{"MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIB", false},
 		{"MIIEvg/IBADANBgkqhkiG9w0BAQEFAA/SCBKgwggSkAgEAAoIB", false}, // across '/', no such directory
-		{strings.Repeat("x", 39) + ".pem", true},
+		{strings.Repeat("x", 23) + ".pem", true},
+		{strings.Repeat("x", 24) + ".pem", false},
+		{"0123456789abcdefghijABCDEFGHIJ01", false},                    // an APIv3 key in a key setting
+		{"/etc/wxpay/0123456789abcdefghijABCDEFGHIJ01", false},         // the same in a directory
+		{"MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", false},                    // a 32-character fragment of a key
 		{filepath.Join(hashDir, "apiclient_key.pem"), true},            // the long element is an existing directory
 		{filepath.Join(hashDir, "x", "apiclient_key.pem"), false},      // ... in a directory that does not exist
 		{filepath.Join(dir, strings.Repeat("3f78", 10)+".pem"), false}, // the long run is in the file name
