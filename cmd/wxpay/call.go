@@ -517,7 +517,9 @@ as "1900000109".
 Before anything is sent, the call is checked against the catalogue of
 every APIv3 operation (wxpay describe shows what it knows): an unknown
 endpoint, a missing required parameter or field, a wrong JSON type, a value
-outside an enum, a string too long... Every problem is printed, one a line,
+outside an enum, a string too long, a sensitive field or query parameter
+in plain text that --encrypt leaves out (one already encrypted by hand, the
+base64 of an RSA ciphertext, passes)... Every problem is printed, one a line,
 and the command exits 2. --no-check skips it; APIv2 paths (v2/...) are not
 checked.
 
@@ -577,7 +579,7 @@ Examples:
 		--encrypt bank_account,real_name
 
 	wxpay post v3.ecommerce.refunds._refund_id_.applyAbnormalRefund \
-		refund_id=50000000382019052709732678859 -d - < abnormal.json
+		refund_id=50000000382019052709732678859 -d - --encrypt all < abnormal.json
 
 Try: wxpay emulator, then the command it prints
 `
