@@ -151,7 +151,9 @@ type Config struct {
 	// of the API before it is signed: catalog.Checker() checks it against
 	// its operation in the catalogue of every APIv3 operation (missing
 	// required fields, wrong types, values outside an enum, unknown
-	// endpoints, ...). A request it refuses is not sent; the error wraps
+	// endpoints, sensitive fields in plain text, ...). It runs after the
+	// encrypt option, on the request as it would be sent. A request it
+	// refuses is not sent; the error wraps
 	// ErrInvalidOption and the Checker's own (errors.As finds a
 	// *catalog.CheckError or *catalog.UnknownEndpointError). It also
 	// knows the sensitive fields that the encrypt option true encrypts

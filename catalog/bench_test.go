@@ -3,13 +3,17 @@ package catalog
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/url"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wxpay-chain/wxpay/catalog/internal/wire"
+	"github.com/wxpay-chain/wxpay/rsaenc"
 )
 
 // Seed bodies: the refund endpoints of the seeds, as a merchant sends them.
@@ -117,18 +121,38 @@ func BenchmarkUnknownEndpoint(b *testing.B) {
 
 // BenchmarkChecker is what Checker's CheckRequest adds to a call of a
 // client: the abnormal refund of BenchmarkPost (in the root package),
-// found by its template and checked.
+// found by its template and checked; to a merchant's bank card (no
+// sensitive field, as BenchmarkPost sends it), and to a user's, its
+// bank_account and real_name 2048-bit RSA ciphertexts, as the encrypt
+// option leaves them.
 func BenchmarkChecker(b *testing.B) {
 	get()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	account, err1 := rsaenc.Encrypt(&k.PublicKey, "6214830000001234")
+	name, err2 := rsaenc.Encrypt(&k.PublicKey, "张三")
+	if err := errors.Join(err1, err2); err != nil {
+		b.Fatal(err)
+	}
 	c := Checker()
 	const tmpl = "v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund"
 	const target = "v3/refund/domestic/refunds/50000000382019052709732678859/apply-abnormal-refund"
-	body := []byte(`{"sub_mchid":"1900000109","out_refund_no":"1217752501201407033233368018","type":"MERCHANT_BANK_CARD"}`)
-	if err := c.CheckRequest("POST", tmpl, target, body); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = c.CheckRequest("POST", tmpl, target, body)
+	for _, bc := range []struct{ name, body string }{
+		{"merchant-card", `{"sub_mchid":"1900000109","out_refund_no":"1217752501201407033233368018","type":"MERCHANT_BANK_CARD"}`},
+		{"user-card-ciphertexts", `{"sub_mchid":"1900000109","out_refund_no":"1217752501201407033233368018","type":"USER_BANK_CARD",` +
+			`"bank_type":"ICBC_DEBIT","bank_account":"` + account + `","real_name":"` + name + `"}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			body := []byte(bc.body)
+			if err := c.CheckRequest("POST", tmpl, target, body); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.CheckRequest("POST", tmpl, target, body)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/wxpay-chain/wxpay"
+	"github.com/wxpay-chain/wxpay/rsaenc"
 )
 
 // Kind classifies a Problem.
@@ -29,6 +30,7 @@ const (
 	KindItems   Kind = "items"   // an array with too many or too few items
 	KindSyntax  Kind = "syntax"  // a body that is not JSON
 	KindUnknown Kind = "unknown" // a field the catalogue does not know (UnknownFields only)
+	KindPlain   Kind = "plain"   // a sensitive value not encrypted (CheckEncrypted only)
 )
 
 // Problem is one thing wrong with a request.
@@ -67,6 +69,9 @@ func (e *CheckError) Error() string {
 			b.WriteString("; ")
 		}
 		b.WriteString(p.String())
+	}
+	if fix := plainFix(e.Problems); fix != "" {
+		b.WriteString("; " + fix)
 	}
 	return b.String()
 }
@@ -135,10 +140,30 @@ func Check(method, path string, query url.Values, body []byte) error {
 // Fields the catalogue does not know are not problems: WeChat Pay ignores
 // many, the description omits some; UnknownFields lists them. Headers are
 // not checked, nor whether a sensitive field is a ciphertext: the check
-// passes plain text before encryption as it does the ciphertext after. A message quotes a value only when it is outside an enum
+// passes plain text before encryption as it does the ciphertext after
+// (CheckEncrypted checks that too). A message quotes a value only when it is outside an enum
 // (and never a sensitive field's), so no personal data ends up in an error.
 func (op *Operation) Check(pathValues map[string]string, query url.Values, body []byte) error {
-	c := checker{}
+	return op.check(pathValues, query, body, false)
+}
+
+// CheckEncrypted checks a request as it is sent, its sensitive fields
+// encrypted: it finds what Check finds and, as a problem of KindPlain,
+// each sensitive body field (Sensitive) and sensitive query parameter
+// present whose value is not a ciphertext: not what rsaenc.IsCiphertext
+// takes, the standard base64 of exactly 256, 384 or 512 bytes (an RSA
+// ciphertext under a 2048-, 3072- or 4096-bit key). WeChat Pay refuses such
+// a request with 400 PARAM_ERROR, as wxpaytest does; catalog.Checker checks
+// this way. An empty string is not a problem: there is nothing to protect,
+// and nothing to encrypt. Only the form is checked: whether the ciphertext
+// decrypts under the key the Wechatpay-Serial header names is for WeChat
+// Pay to find. The value is never quoted.
+func (op *Operation) CheckEncrypted(pathValues map[string]string, query url.Values, body []byte) error {
+	return op.check(pathValues, query, body, true)
+}
+
+func (op *Operation) check(pathValues map[string]string, query url.Values, body []byte, encrypted bool) error {
+	c := checker{encrypted: encrypted}
 	for i := range op.Params {
 		p := &op.Params[i]
 		switch p.In {
@@ -180,8 +205,9 @@ func group(field string) int {
 
 // checker collects problems while walking a request.
 type checker struct {
-	problems []Problem
-	path     []pathElem // the body field being checked
+	encrypted bool // sensitive values must be ciphertexts (CheckEncrypted)
+	problems  []Problem
+	path      []pathElem // the body field being checked
 }
 
 // pathElem is one step of a body path: a property name or an array index.
@@ -379,6 +405,9 @@ func (c *checker) orField(field string) string {
 
 // str checks a string value; field is "" for the current body path.
 func (c *checker) str(s *Schema, v, field string) {
+	if c.encrypted && v != "" && s.Sensitive() && !strings.HasPrefix(field, "path:") && !rsaenc.IsCiphertext(v) {
+		c.add(c.orField(field), KindPlain, plainMessage)
+	}
 	if len(s.Enum) > 0 {
 		if !slices.Contains(s.Enum, v) {
 			if s.Sensitive() {

@@ -9,8 +9,9 @@ import (
 
 // Checker returns the wxpay.Checker of the catalogue, to set once in
 // wxpay.Config.Checker: every APIv3 request of the client is checked
-// against its operation before it is signed (see Operation.Check), and a
-// request the check refuses is not sent; its error wraps
+// against its operation before it is signed (see Operation.CheckEncrypted:
+// Operation.Check, and each sensitive field and query parameter must be a
+// ciphertext), and a request the check refuses is not sent; its error wraps
 // wxpay.ErrInvalidOption and a *CheckError, or an *UnknownEndpointError for
 // a path and method the catalogue does not know. The encrypt option true
 // encrypts the sensitive fields Operation.Sensitive marks, and the
@@ -27,13 +28,14 @@ func Checker() wxpay.Checker { return requestChecker{} }
 // requestChecker is the wxpay.Checker of the catalogue.
 type requestChecker struct{}
 
-// CheckRequest checks the request against its operation.
+// CheckRequest checks the request, its sensitive fields encrypted, against
+// its operation.
 func (requestChecker) CheckRequest(method, template, target string, body []byte) error {
 	op, vals, query, err := resolve(method, template, target)
 	if err != nil {
 		return err
 	}
-	return op.Check(vals, query, body)
+	return op.CheckEncrypted(vals, query, body)
 }
 
 // RequestSensitive returns the sensitive body fields and query parameters

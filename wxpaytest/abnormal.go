@@ -171,6 +171,11 @@ func (s *Server) readAbnormal(c *call, subMchIDRequired bool) (*abnormalRequest,
 		}
 	}
 	serial := c.r.Header.Get(verifier.HeaderSerial)
+	for _, f := range []struct{ name, v string }{{"bank_account", bankAccount}, {"real_name", realName}} {
+		if serial == "" && f.v != "" && !rsaenc.IsCiphertext(f.v) {
+			return nil, plainText("body", "/"+f.name)
+		}
+	}
 	if serial == "" && (bankAccount != "" || realName != "") {
 		return nil, paramError("header", verifier.HeaderSerial, nil, "is required to name the WeChat Pay key bank_account and real_name are encrypted with")
 	}
@@ -184,7 +189,7 @@ func (s *Server) readAbnormal(c *call, subMchIDRequired bool) (*abnormalRequest,
 	if bankAccount != "" {
 		pt, err := rsaenc.Decrypt(key, bankAccount)
 		if err != nil {
-			return nil, paramError("body", "/bank_account", nil, "does not decrypt with the WeChat Pay key "+serial+" (want base64 RSA-OAEP with SHA-1)")
+			return nil, undecryptable(serial, bankAccount, "bank_account")
 		}
 		pt = strings.ReplaceAll(pt, " ", "")
 		if !isCardNumber(pt) {
@@ -195,7 +200,7 @@ func (s *Server) readAbnormal(c *call, subMchIDRequired bool) (*abnormalRequest,
 	if realName != "" {
 		pt, err := rsaenc.Decrypt(key, realName)
 		if err != nil {
-			return nil, paramError("body", "/real_name", nil, "does not decrypt with the WeChat Pay key "+serial+" (want base64 RSA-OAEP with SHA-1)")
+			return nil, undecryptable(serial, realName, "real_name")
 		}
 		if strings.TrimSpace(pt) == "" || !utf8.ValidString(pt) {
 			return nil, paramError("body", "/real_name", nil, "does not decrypt to a name")

@@ -199,8 +199,20 @@ func (s *Server) decryptSensitive(r *http.Request, op *catalog.Operation, query 
 	if len(fields) == 0 {
 		return nil, nil
 	}
+	cts := make([]string, len(fields))
+	for i, f := range fields {
+		cts[i] = gjson.GetBytes(body, f).String()
+		if name, isQuery := strings.CutPrefix(f, "query:"); isQuery {
+			cts[i] = query.Get(name)
+		}
+	}
 	serial := r.Header.Get(verifier.HeaderSerial)
 	if serial == "" {
+		for i, f := range fields {
+			if !rsaenc.IsCiphertext(cts[i]) {
+				return nil, plainText(problemField(f))
+			}
+		}
 		return nil, paramError("header", verifier.HeaderSerial, nil, "is required to name the WeChat Pay key the sensitive fields are encrypted with")
 	}
 	key, ok := s.platform[serial]
@@ -208,17 +220,31 @@ func (s *Server) decryptSensitive(r *http.Request, op *catalog.Operation, query 
 		return nil, paramError("header", verifier.HeaderSerial, shortValue(serial), "is not the serial of a WeChat Pay key of this merchant")
 	}
 	plain := make(map[string]string, len(fields))
-	for _, f := range fields {
-		ct := gjson.GetBytes(body, f).String()
-		if name, isQuery := strings.CutPrefix(f, "query:"); isQuery {
-			ct = query.Get(name)
-		}
-		pt, err := rsaenc.Decrypt(key, ct)
+	for i, f := range fields {
+		pt, err := rsaenc.Decrypt(key, cts[i])
 		if err != nil {
-			loc, field := problemField(f)
-			return nil, paramError(loc, field, nil, "is sensitive: it must be encrypted with RSA-OAEP (SHA-1) under the WeChat Pay key "+serial+" and base64-encoded")
+			return nil, undecryptable(serial, cts[i], f)
 		}
 		plain[f] = pt
 	}
 	return plain, nil
+}
+
+// plainText is the answer to a sensitive field (or query parameter) sent
+// in plain text, which is to say not in the form of a ciphertext as
+// rsaenc.IsCiphertext tells it: the rule of catalog.Checker, which refuses
+// such a request before sending it.
+func plainText(location, field string) *apiError {
+	return paramError(location, field, nil, "is sensitive and in plain text: send its RSA-OAEP (SHA-1) ciphertext under a WeChat Pay key, base64-encoded")
+}
+
+// undecryptable is the answer to the sensitive field f (a gjson path, or
+// "query:" and a name) whose value ct does not decrypt under the WeChat
+// Pay key serial: in plain text, or a ciphertext under another key.
+func undecryptable(serial, ct, f string) *apiError {
+	loc, field := problemField(f)
+	if !rsaenc.IsCiphertext(ct) {
+		return plainText(loc, field)
+	}
+	return paramError(loc, field, nil, "does not decrypt with the WeChat Pay key "+serial+" (want base64 RSA-OAEP with SHA-1)")
 }

@@ -590,7 +590,9 @@ as "1900000109".
 Before anything is sent, the call is checked against the catalogue of
 every APIv3 operation (wxpay describe shows what it knows): an unknown
 endpoint, a missing required parameter or field, a wrong JSON type, a value
-outside an enum, a string too long... Every problem is printed, one a line,
+outside an enum, a string too long, a sensitive field or query parameter
+in plain text that --encrypt leaves out (one already encrypted by hand, the
+base64 of an RSA ciphertext, passes)... Every problem is printed, one a line,
 and the command exits 2. --no-check skips it; APIv2 paths (v2/...) are not
 checked.
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/wxpay-chain/wxpay"
@@ -16,9 +17,13 @@ import (
 // method, the path template as the call command normalised it
 // ("v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", any
 // placeholder names, or a concrete path), the values of its placeholders,
-// the query and the JSON body (nil for none). It returns nil when the call
-// passes, else a usage error of cmd (exit status 2) whose message names the
-// operation and lists every problem on its own line, field path first:
+// the query, the JSON body (nil for none) and the encrypt option the call
+// has (nil, true for --encrypt all, or the paths of --encrypt a,b). A
+// sensitive field or query parameter must be a ciphertext unless the
+// encrypt option encrypts it (catalog's Operation.CheckEncrypted). It
+// returns nil when the call passes, else a usage error of cmd (exit status
+// 2) whose message names the operation and lists every problem on its own
+// line, field path first, then how to encrypt the plain ones:
 //
 //	POST v3/refund/domestic/refunds does not pass the catalogue's check (2 problems):
 //	  amount.total: is a fraction, want an integer (amounts are in fen)
@@ -26,19 +31,38 @@ import (
 //
 // An endpoint the catalogue does not know is reported with the closest
 // ones.
-func checkCall(cmd, method, tmpl string, values map[string]string, query url.Values, body []byte) error {
+func checkCall(cmd, method, tmpl string, values map[string]string, query url.Values, body []byte, encrypt any) error {
 	op, pathValues, ok := resolveCall(method, tmpl, values)
 	if !ok {
 		return usagef(cmd, "%s", unknownEndpoint(method, tmpl))
 	}
-	err := op.Check(pathValues, query, body)
+	err := op.CheckEncrypted(pathValues, query, body)
 	var ce *catalog.CheckError
 	if err == nil {
 		return nil
 	} else if !errors.As(err, &ce) {
 		return usagef(cmd, "%s %s: %v", op.Method, op.Template, err)
 	}
-	return usagef(cmd, "%s", problemList(op, ce.Problems))
+	problems := slices.DeleteFunc(slices.Clone(ce.Problems), func(p catalog.Problem) bool {
+		return p.Kind == catalog.KindPlain && encrypts(encrypt, p.Field)
+	})
+	if len(problems) == 0 {
+		return nil
+	}
+	return usagef(cmd, "%s", problemList(op, problems, encrypt))
+}
+
+// encrypts reports whether the encrypt option enc encrypts field, as a
+// catalog.Problem names it: true encrypts every sensitive field and query
+// parameter, a list of paths the body fields it names.
+func encrypts(enc any, field string) bool {
+	switch enc := enc.(type) {
+	case bool:
+		return enc
+	case []string:
+		return slices.Contains(enc, field)
+	}
+	return false
 }
 
 // checkCommand is the catalogue's check of a call the call command is
@@ -93,8 +117,9 @@ type sensitiveFields struct{ wxpay.Checker }
 func (sensitiveFields) CheckRequest(method, template, target string, body []byte) error { return nil }
 
 // checkOpts is checkCall for the options the call command builds
-// (CallCommand.options): the placeholder values, "query" and "json" (the
-// body, before any field is encrypted: the check takes plain text).
+// (CallCommand.options): the placeholder values, "query", "json" (the
+// body, before any field is encrypted) and "encrypt" (the fields it will
+// encrypt may be plain text).
 func checkOpts(cmd, method, tmpl string, opts wxpay.Opts) error {
 	values := map[string]string{}
 	var query url.Values
@@ -109,12 +134,14 @@ func checkOpts(cmd, method, tmpl string, opts wxpay.Opts) error {
 			body = v
 		}
 	}
-	return checkCall(cmd, method, tmpl, values, query, body)
+	return checkCall(cmd, method, tmpl, values, query, body, opts["encrypt"])
 }
 
 // problemList is the message of a failed check: a line naming the
-// operation, then one line per problem.
-func problemList(op *catalog.Operation, problems []catalog.Problem) string {
+// operation, then one line per problem, then, if some are sensitive fields
+// in plain text, the --encrypt that encrypts them, given the encrypt
+// option the call has.
+func problemList(op *catalog.Operation, problems []catalog.Problem, encrypt any) string {
 	var b strings.Builder
 	n := fmt.Sprintf("%d problems", len(problems))
 	if len(problems) == 1 {
@@ -124,7 +151,36 @@ func problemList(op *catalog.Operation, problems []catalog.Problem) string {
 	for _, p := range problems {
 		b.WriteString("\n  " + p.String())
 	}
+	if fix := encryptFix(problems, encrypt); fix != "" {
+		b.WriteString("\n" + fix)
+	}
 	return b.String()
+}
+
+// encryptFix says which --encrypt encrypts the sensitive fields in plain
+// text among problems, "" when there are none: the body fields with those
+// the call's --encrypt already names, or all, which alone encrypts query
+// parameters too.
+func encryptFix(problems []catalog.Problem, encrypt any) string {
+	given, _ := encrypt.([]string)
+	fields := slices.Clone(given)
+	query := false
+	for _, p := range problems {
+		switch {
+		case p.Kind != catalog.KindPlain:
+		case strings.HasPrefix(p.Field, "query:"):
+			query = true
+		default:
+			fields = append(fields, p.Field)
+		}
+	}
+	switch {
+	case query:
+		return "fix: --encrypt all encrypts the sensitive fields and query parameters"
+	case len(fields) > len(given):
+		return "fix: --encrypt " + strings.Join(fields, ",") + " (or --encrypt all)"
+	}
+	return ""
 }
 
 // resolveCall finds the operation of a call and the values of its path

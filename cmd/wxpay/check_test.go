@@ -21,6 +21,7 @@ func TestCheckCall(t *testing.T) {
 		values             map[string]string
 		query              url.Values
 		body               string
+		encrypt            any    // the encrypt option
 		want               string // the whole of stderr; "" for a call that passes
 	}{
 		{name: "valid refund", method: "POST", tmpl: "v3/refund/domestic/refunds",
@@ -37,10 +38,16 @@ func TestCheckCall(t *testing.T) {
 			want: "wxpay: POST v3/refund/domestic/refunds does not pass the catalogue's check (1 problem):\n" +
 				"  body: the body is not valid JSON\nTry: wxpay post -h\n"},
 		{name: "the catalogue's placeholder names", method: "POST", tmpl: abnormal,
-			values: map[string]string{"refund_id": "50000000382019052709732678859"}, body: goodAbnormal},
+			values: map[string]string{"refund_id": "50000000382019052709732678859"}, body: goodAbnormal, encrypt: true},
 		{name: "other placeholder names match by position", method: "POST",
-			tmpl: "v3/refund/domestic/refunds/{id}/apply-abnormal-refund", values: map[string]string{"id": "5000"}, body: goodAbnormal},
-		{name: "a concrete path", method: "POST", tmpl: "/v3/refund/domestic/refunds/5000/apply-abnormal-refund", body: goodAbnormal},
+			tmpl: "v3/refund/domestic/refunds/{id}/apply-abnormal-refund", values: map[string]string{"id": "5000"}, body: goodAbnormal, encrypt: []string{"real_name", "bank_account"}},
+		{name: "a concrete path", method: "POST", tmpl: "/v3/refund/domestic/refunds/5000/apply-abnormal-refund", body: goodAbnormal, encrypt: true},
+		{name: "sensitive fields in plain text", method: "POST", tmpl: abnormal, values: map[string]string{"refund_id": "5000"},
+			body: goodAbnormal, encrypt: []string{"bank_account"},
+			want: "wxpay: POST " + abnormal + " does not pass the catalogue's check (1 problem):\n" +
+				"  real_name: is sensitive and not encrypted (not the base64 of an RSA ciphertext)\n" +
+				"fix: --encrypt bank_account,real_name (or --encrypt all)\n" +
+				"Try: wxpay post -h\n"},
 		{name: "a full URL", method: "POST", tmpl: "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds/5000/apply-abnormal-refund",
 			body: `{"type":"TO_THE_MOON"}`,
 			want: "wxpay: POST " + abnormal + " does not pass the catalogue's check (2 problems):\n" +
@@ -64,7 +71,7 @@ func TestCheckCall(t *testing.T) {
 			if tc.body != "" {
 				body = []byte(tc.body)
 			}
-			err := checkCall("post", tc.method, tc.tmpl, tc.values, tc.query, body)
+			err := checkCall("post", tc.method, tc.tmpl, tc.values, tc.query, body, tc.encrypt)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("checkCall(%s %s) = %v, want nil", tc.method, tc.tmpl, err)
@@ -91,7 +98,7 @@ func TestCheckCall(t *testing.T) {
 func TestCheckCallKeepsSecretsOut(t *testing.T) {
 	body := `{"out_refund_no":"R1","type":"USER_BANK_CARD","bank_account":6214830000001234,"real_name":"张三丰"}`
 	err := checkCall("post", "POST", "v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
-		map[string]string{"refund_id": "5000"}, nil, []byte(body))
+		map[string]string{"refund_id": "5000"}, nil, []byte(body), nil)
 	if err == nil {
 		t.Fatal("a number as bank_account passed the check")
 	}

@@ -72,10 +72,16 @@ func TestEncryptAllFlag(t *testing.T) {
 	if got, err := rsaenc.Decrypt(pk, u.Query().Get("bal_account_no")); err != nil || got != "6214830000001234" {
 		t.Errorf("the query's bal_account_no decrypts to %q, %v", got, err)
 	}
-	// Without --encrypt, the emulator refuses the plain text, as WeChat Pay does.
+	// Without --encrypt, the check refuses the plain text before sending;
+	// with --no-check, the emulator refuses it, as WeChat Pay does.
 	args = args[:len(args)-4]
 	args = append(args, "--config", h.config)
+	before := h.srv.RequestCount()
+	if r := h.run(t, args...); r.code != exitUsage || !strings.Contains(r.stderr, "query:bal_account_no: is sensitive and not encrypted") || h.srv.RequestCount() != before {
+		t.Errorf("plain bal_account_no: exit %d, %d requests sent\n%s", r.code, h.srv.RequestCount()-before, r.stderr)
+	}
+	args = append(args, "--no-check")
 	if r := h.run(t, args...); r.code != exitError || !strings.Contains(r.stderr, "HTTP 400 PARAM_ERROR") {
-		t.Errorf("plain bal_account_no: exit %d\n%s", r.code, r.stderr)
+		t.Errorf("plain bal_account_no, --no-check: exit %d\n%s", r.code, r.stderr)
 	}
 }
