@@ -87,6 +87,10 @@ func (c *Client) encryptTargets(p *prepared, ch Chain, ev any) (fields, params [
 	return fields, params, nil
 }
 
+// alreadyEncrypted is the problem of a value given to encrypt that already
+// has the form of a ciphertext (rsaenc.IsCiphertext).
+const alreadyEncrypted = "the value is already a ciphertext (base64 of an RSA block); a value encrypted by hand is sent without encrypt, with the Wechatpay-Serial header of the key it was encrypted for"
+
 // encryptFields returns a copy of body in which the string at each path is
 // replaced by its RSA-OAEP encryption under key. Each path must name one
 // string field by plain keys and indexes, and no field may be named twice.
@@ -100,6 +104,9 @@ func encryptFields(body []byte, paths []string, key *rsa.PublicKey) ([]byte, err
 	}
 	for i := range fields {
 		fields[i].plain = fields[i].text
+		if rsaenc.IsCiphertext(fields[i].plain) {
+			return nil, fmt.Errorf("%w: encrypt %q: %s", ErrInvalidOption, fields[i].path, alreadyEncrypted)
+		}
 		ct, err := rsaenc.Encrypt(key, fields[i].plain)
 		if err != nil {
 			return nil, fmt.Errorf("%w: encrypt %q: %v", ErrInvalidOption, fields[i].path, err)
@@ -227,6 +234,9 @@ func encryptParams(target []byte, opts Opts, names []string, key *rsa.PublicKey)
 		for i, v := range vs {
 			if v == "" {
 				return nil, fmt.Errorf("%w: encrypt: query parameter %q is empty", ErrInvalidOption, name)
+			}
+			if rsaenc.IsCiphertext(v) {
+				return nil, fmt.Errorf("%w: encrypt query parameter %q: %s", ErrInvalidOption, name, alreadyEncrypted)
 			}
 			ct, err := rsaenc.Encrypt(key, v)
 			if err != nil {

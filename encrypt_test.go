@@ -120,3 +120,24 @@ func TestEncryptNestedAndArrayFields(t *testing.T) {
 		}
 	}
 }
+
+// A value already encrypted by hand (PHP code calls Rsa::encrypt itself)
+// and named in encrypt too would be encrypted twice: refused, saying so,
+// with nothing sent.
+func TestEncryptRefusesACiphertext(t *testing.T) {
+	srv, c := setup(t)
+	ct, _, err := c.Encrypt("6222020200001234", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(sensitiveBody, `"bank_account":"6222020200001234"`, `"bank_account":"`+ct+`"`, 1)
+	_, err = c.Chain("v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund").Post(wxpay.Opts{
+		"refund_id": fixtureRefund, "json": body, "encrypt": []string{"bank_account", "real_name"},
+	})
+	if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), `"bank_account"`) || !strings.Contains(err.Error(), "already") {
+		t.Errorf("err = %v; want ErrInvalidOption saying bank_account is already encrypted", err)
+	}
+	if n := srv.RequestCount(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
