@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/tidwall/gjson"
 )
 
 // setBody reads the json and body options, at most one of them, and never
@@ -74,7 +76,15 @@ func jsonBody(v any) ([]byte, error) {
 	if !json.Valid(raw) {
 		return nil, fmt.Errorf("%w: json: the %T given is not valid JSON", ErrInvalidOption, v)
 	}
-	return raw, checkJSONObject(v, raw)
+	if err := checkJSONObject(v, raw); err != nil {
+		return nil, err
+	}
+	// Raw JSON may hold a name twice in one object (an encoded map or
+	// struct cannot): which value WeChat Pay reads is not certain.
+	if k, dup := duplicateKey(gjson.ParseBytes(raw)); dup {
+		return nil, fmt.Errorf("%w: json: the %T given has the name %q twice in one object; which value WeChat Pay reads is not certain", ErrInvalidOption, v, k)
+	}
+	return raw, nil
 }
 
 // checkJSONObject refuses valid JSON that is not an object.

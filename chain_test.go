@@ -818,3 +818,23 @@ func TestJSONMustBeAnObject(t *testing.T) {
 		t.Errorf("json nil: body %q, Content-Type %q; want none", r.Body, r.Header.Get("Content-Type"))
 	}
 }
+
+// A raw json body with a name twice in one object is refused before
+// sending: which of the two amounts WeChat Pay would read is not certain
+// (the emulator, like many parsers, takes the last).
+func TestRawJSONDuplicateNameRefused(t *testing.T) {
+	srv, c := setup(t)
+	for _, v := range []any{
+		`{"out_refund_no":"DUP1","amount":{"refund":1,"total":100,"currency":"CNY","refund":99}}`,
+		[]byte(`{"out_refund_no":"DUP1","out_refund_no":"DUP2"}`),
+		json.RawMessage(`{"list":[{"a":1},{"b":1,"b":2}]}`),
+	} {
+		_, err := c.Chain("v3/refund/domestic/refunds").Post(wxpay.Opts{"json": v})
+		if !errors.Is(err, wxpay.ErrInvalidOption) || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("json %s: err = %v; want ErrInvalidOption about a name given twice", v, err)
+		}
+	}
+	if n := srv.RequestCount(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
