@@ -38,7 +38,7 @@ func run(args []string, stderr io.Writer) error {
 	out := fs.String("out", "", "output directory (default: the catalog directory)")
 	verbose := fs.Bool("v", false, "list every oddity of the description worked around")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: gen [-out DIR] [-v] [SPECDIR]")
+		fmt.Fprintln(fs.Output(), "usage: gen [-out DIR] [-v] [SPECDIR]  (SPECDIR: default $WXPAY_OPENAPI, else ../shared/openapi beside the repository)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,6 +53,9 @@ func run(args []string, stderr io.Writer) error {
 		root, err := repoRoot()
 		if err != nil {
 			return err
+		}
+		if specDir == "" {
+			specDir = os.Getenv("WXPAY_OPENAPI")
 		}
 		if specDir == "" {
 			specDir = filepath.Join(root, "..", "shared", "openapi")
@@ -83,7 +86,7 @@ func run(args []string, stderr io.Writer) error {
 // generate reads the description at dir.
 func generate(dir string) (*gen, error) {
 	if _, err := os.Stat(filepath.Join(dir, "v3")); err != nil {
-		return nil, fmt.Errorf("spec directory %s: %w", dir, err)
+		return nil, fmt.Errorf("spec directory %s: %w (give the OpenAPI description's directory as an argument or in WXPAY_OPENAPI)", dir, err)
 	}
 	g := &gen{spec: newSpec(dir), oddity: map[string][]string{}}
 	if err := g.run(); err != nil {
