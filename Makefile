@@ -68,10 +68,11 @@ demo:
 	$(GO) run ./cmd/wxpay demo
 
 # The committed catalogue (catalog/) is what the generator makes of the
-# WeChat Pay OpenAPI description at OPENAPI: regenerated into a temporary
+# WeChat Pay OpenAPI description at OPENAPI (default: $WXPAY_OPENAPI, else
+# ../shared/openapi): regenerated into a temporary
 # directory and compared (the data uncompressed). Skipped when the
 # description is not there.
-OPENAPI ?= ../shared/openapi
+OPENAPI ?= $(or $(WXPAY_OPENAPI),../shared/openapi)
 catalog-check:
 	@if [ ! -d "$(OPENAPI)/v3" ]; then echo "catalog-check: skipped: no OpenAPI description at $(OPENAPI)"; exit 0; fi; \
 	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
