@@ -1,10 +1,17 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
 	"maps"
+	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
@@ -71,6 +78,62 @@ func TestConfigProblemsAreUsageErrors(t *testing.T) {
 				}
 				if n := h.srv.RequestCount(); n != before {
 					t.Errorf("%d requests were sent", n-before)
+				}
+			})
+		}
+	}
+}
+
+// TestConfigIsAKeyFile: a --config naming a key or certificate file (the
+// merchant key, a WeChat Pay public key, a certificate, a bare base64 body)
+// is reported as such, not as a config line that lacks "=", for the
+// commands that read the config through wxpay.LoadConfig and the one that
+// reads it itself; nothing of the key is shown, nothing is sent.
+func TestConfigIsAKeyFile(t *testing.T) {
+	h := setup(t)
+	k := keyBodies(t, h)
+	mk, _ := testKeys(t)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &mk.PublicKey, mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	certBody := base64.StdEncoding.EncodeToString(der)
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(mk)}))
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, file, want string
+	}{
+		{"merchant key", filepath.Join(h.dir, wxpaytest.MerchantKeyFile), "looks like a PEM private key, not a config file"},
+		{"PKCS#1 key", writeFile(t, dir, "pkcs1.pem", pkcs1), "looks like a PEM private key, not a config file"},
+		{"key after text", writeFile(t, dir, "bag.pem", "Bag Attributes\n    localKeyID: 01 00 00 00\n"+pkcs1), "looks like a PEM private key, not a config file"},
+		{"WeChat Pay public key", filepath.Join(h.dir, wxpaytest.DefaultPlatformSerial+".pem"), "looks like a PEM public key, not a config file"},
+		{"certificate", writeFile(t, dir, "apiclient_cert.pem", certPEM), "looks like a PEM certificate, not a config file"},
+		{"base64 body", writeFile(t, dir, "key.txt", wrapLines(k.priv, 64)+"\n"), "looks like a key or certificate in base64, not a config file"},
+	} {
+		for _, cmd := range [][]string{
+			{"get", queryTemplate, "out_refund_no=" + wxpaytest.FixtureOutRefundNo},
+			{"certificates", "--dir", t.TempDir()},
+		} {
+			t.Run(tc.name+"/"+cmd[0], func(t *testing.T) {
+				args := append(append([]string(nil), cmd...), "--config", tc.file)
+				r := h.run(t, args...)
+				wantCode(t, r, exitUsage, args...)
+				for _, w := range []string{"config " + tc.file + ": the file " + tc.want, "Try: wxpay " + cmd[0] + " -h"} {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+					}
+				}
+				if strings.Contains(r.stderr, "KEY=VALUE\n") || strings.Contains(r.stderr, "BEGIN") {
+					t.Errorf("stderr:\n%s", r.stderr)
+				}
+				if s := shownMaterial(r, k.priv, k.privPKCS1, k.pub, certBody); s != "" {
+					t.Errorf("the output shows key material %q:\n%s", s, r.stderr)
+				}
+				if n := h.srv.RequestCount(); n != 0 {
+					t.Errorf("%d requests were sent", n)
 				}
 			})
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,8 @@ func TestEmulatorTempDir(t *testing.T) {
 func TestEmulatorErrors(t *testing.T) {
 	foreign := t.TempDir()
 	foreignConfig := writeFile(t, foreign, wxpaytest.ConfigFile, `{"mchid":"1230000109","serial":"REAL","private_key":"/etc/real.pem","certs":{"X":"x.pem"}}`)
+	badKey := t.TempDir() // a merchant key of its own, no config
+	writeFile(t, badKey, wxpaytest.MerchantKeyFile, "not a key\n")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -256,7 +259,12 @@ func TestEmulatorErrors(t *testing.T) {
 		{[]string{"--addr", "8090"}, exitUsage, "want host:port"},
 		{[]string{"--port", "1"}, exitUsage, "flag provided but not defined"},
 		{[]string{"extra"}, exitUsage, `unexpected argument "extra"`},
-		{[]string{"--addr", "127.0.0.1:0", "--dir", foreign}, exitError, "does not overwrite credentials it did not write"},
+		// Credentials the emulator did not write: a usage problem, named
+		// with the directory and the cause, and the Try hint.
+		{[]string{"--addr", "127.0.0.1:0", "--dir", foreign}, exitUsage, "--dir " + foreign + " holds a wxpay.json or apiclient_key.pem the emulator did not write or cannot reuse (private key file " +
+			strconv.Quote(filepath.Join(foreign, wxpaytest.MerchantKeyFile)) + ": no such file or directory); give an empty --dir: the emulator does not overwrite credentials it did not write\nTry: wxpay emulator -h\n"},
+		{[]string{"--addr", "127.0.0.1:0", "--dir", badKey}, exitUsage, "--dir " + badKey + " holds a wxpay.json or apiclient_key.pem the emulator did not write or cannot reuse (open " +
+			filepath.Join(badKey, wxpaytest.ConfigFile) + ": no such file or directory); give an empty --dir"},
 	} {
 		args := append([]string{"emulator"}, tc.args...)
 		r := runMain(t, invocation{}, args...)
@@ -264,9 +272,15 @@ func TestEmulatorErrors(t *testing.T) {
 		if !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("wxpay %s: stderr lacks %q:\n%s", strings.Join(args, " "), tc.want, r.stderr)
 		}
+		if strings.Contains(r.stderr, "wxpaytest:") || strings.Contains(r.stderr, "rsaenc:") || strings.Count(r.stderr, "wxpay:") != 1 {
+			t.Errorf("wxpay %s: stderr has package prefixes:\n%s", strings.Join(args, " "), r.stderr)
+		}
 	}
 	if data, _ := os.ReadFile(foreignConfig); !strings.Contains(string(data), `"serial":"REAL"`) {
 		t.Errorf("the foreign config was overwritten: %s", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(badKey, wxpaytest.MerchantKeyFile)); string(data) != "not a key\n" {
+		t.Errorf("the foreign merchant key was overwritten: %q", data)
 	}
 	if _, err := os.Stat(filepath.Join(foreign, wxpaytest.MerchantKeyFile)); !os.IsNotExist(err) {
 		t.Errorf("a merchant key was written next to a foreign config")

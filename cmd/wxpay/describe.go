@@ -30,12 +30,17 @@ func (c *DescribeCommand) Run(ctx context.Context, args []string) error {
 	switch {
 	case err != nil:
 		return usagef("describe", "%v", err)
+	case len(pos) == 1:
+		return usagef("describe", "want METHOD PATH, got 1 argument")
 	case len(pos) != 2:
 		return usagef("describe", "want METHOD PATH, got %d arguments", len(pos))
 	}
 	method, ok := methodName(pos[0])
 	if !ok {
 		return usagef("describe", "METHOD %s: want get, post, put, patch or delete", quoteArg(pos[0]))
+	}
+	if strings.TrimSpace(pos[1]) == "" {
+		return usagef("describe", "PATH is empty: want a path template such as v3/refund/domestic/refunds")
 	}
 	op, values, query, err := resolveOperation(method, pos[1])
 	if err != nil {

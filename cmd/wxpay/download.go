@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,10 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 	if _, err := time.Parse(time.DateOnly, c.date); err != nil {
 		return usagef("download", "--date %q: want the bill date as YYYY-MM-DD", c.date)
 	}
+	bill, err := c.bill(typeSet(fs))
+	if err != nil {
+		return err
+	}
 	if c.out == "" || c.out == "-" {
 		return usagef("download", "--out FILE is required: the bill is kept only once its digest matches")
 	}
@@ -61,20 +66,16 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return clientError("download", err)
 	}
-	path, typeParam := "v3/bill/tradebill", "bill_type"
-	if c.fundflow {
-		path, typeParam = "v3/bill/fundflowbill", "account_type"
-	}
 	q := wxpay.Opts{"bill_date": c.date}
 	if c.typ != "" {
-		q[typeParam] = strings.ToUpper(c.typ)
+		q[bill.param] = strings.ToUpper(c.typ)
 	}
 	if c.gzip {
 		q["tar_type"] = "GZIP"
 	}
 	start := time.Now()
 	bar := newProgress(c.m.Stderr, start)
-	bill, err := client.Chain(path).DownloadFileProgress(ctx, wxpay.Opts{"query": q}, c.out, bar.update)
+	file, err := client.Chain(bill.path).DownloadFileProgress(ctx, wxpay.Opts{"query": q}, c.out, bar.update)
 	bar.done()
 	if err != nil {
 		if errors.Is(err, wxpay.ErrDigestMismatch) {
@@ -82,8 +83,69 @@ func (c *DownloadCommand) Run(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(c.m.Stdout, "%s: %d bytes, %s %s verified, in %v\n", c.out, bill.Size, bill.HashType, bill.HashValue, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(c.m.Stdout, "%s: %d bytes, %s %s verified, in %v\n", c.out, file.Size, file.HashType, file.HashValue, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// billTypes is what --type selects for one bill endpoint: the query
+// parameter and the values it takes (those the catalogue lists; a test
+// holds them equal).
+type billTypes struct {
+	path   string // the endpoint that applies for the bill
+	param  string // the query parameter --type sets
+	what   string // what the parameter is, for messages
+	values []string
+}
+
+var (
+	tradeBill = billTypes{path: "v3/bill/tradebill", param: "bill_type", what: "a trade bill type",
+		values: []string{"ALL", "SUCCESS", "REFUND", "RECHARGE_REFUND", "ALL_SPECIAL", "SUC_SPECIAL", "REF_SPECIAL"}}
+	fundFlowBill = billTypes{path: "v3/bill/fundflowbill", param: "account_type", what: "a fund flow account type",
+		values: []string{"BASIC", "OPERATION", "FEES"}}
+)
+
+// bill returns the bill --fundflow chooses, after checking a --type given
+// (typeGiven, even empty) against the values it takes.
+func (c *DownloadCommand) bill(typeGiven bool) (billTypes, error) {
+	bill := tradeBill
+	if c.fundflow {
+		bill = fundFlowBill
+	}
+	if !typeGiven {
+		return bill, nil
+	}
+	err := bill.check(c.typ)
+	switch {
+	case err != nil && c.typ == "":
+		return bill, usagef("download", "--type is empty: %v", err)
+	case err != nil:
+		return bill, usagef("download", "--type %s: %v", quoteArg(c.typ), err)
+	}
+	return bill, nil
+}
+
+// check reports why typ (in any case) is not one of the values b takes,
+// naming them; a value of the other bill says which flag to change.
+func (b billTypes) check(typ string) error {
+	typ = strings.ToUpper(typ)
+	if slices.Contains(b.values, typ) {
+		return nil
+	}
+	msg := fmt.Sprintf("want %s (%s): %s", b.what, b.param, strings.Join(b.values, ", "))
+	switch {
+	case b.param == tradeBill.param && slices.Contains(fundFlowBill.values, typ):
+		msg += fmt.Sprintf("; %s is %s: add --fundflow", typ, fundFlowBill.what)
+	case b.param == fundFlowBill.param && slices.Contains(tradeBill.values, typ):
+		msg += fmt.Sprintf("; %s is %s: drop --fundflow", typ, tradeBill.what)
+	}
+	return errors.New(msg)
+}
+
+// typeSet reports whether --type was given, even empty.
+func typeSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "type" })
+	return set
 }
 
 // checkOut reports why out cannot be the bill's file, before the bill is
@@ -132,8 +194,10 @@ Flags:
 	--date DATE      the bill date (within the last three months)
 	--out, -o FILE   where to write the bill (written to a temporary file first)
 	--fundflow       the fund flow bill (资金账单) instead of the trade bill
-	--type TYPE      bill_type (ALL, SUCCESS, REFUND, ...) or, with --fundflow,
-	                 account_type (BASIC, OPERATION, FEES)
+	--type TYPE      bill_type: ALL, SUCCESS, REFUND, RECHARGE_REFUND,
+	                 ALL_SPECIAL, SUC_SPECIAL or REF_SPECIAL; with --fundflow,
+	                 account_type: BASIC, OPERATION or FEES (any case; another
+	                 value is refused before anything is sent)
 	--gzip           have the bill sent compressed (tar_type=GZIP); it is
 	                 written decompressed
 	--config FILE    credentials (else the WXPAY_* environment variables)

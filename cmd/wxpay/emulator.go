@@ -210,8 +210,8 @@ type emulatorFiles struct {
 
 // reuseKeys gives srv the keys an earlier run wrote to dir, if any, so that
 // clients set up then still work. A dir holding a config or merchant key
-// that the emulator did not write is refused: it may hold real credentials,
-// which must not be overwritten.
+// that the emulator did not write is refused, a usage error: it may hold
+// real credentials, which must not be overwritten.
 func reuseKeys(srv *wxpaytest.Server, dir string) (bool, error) {
 	found := false
 	for _, name := range []string{wxpaytest.ConfigFile, wxpaytest.MerchantKeyFile} {
@@ -223,10 +223,20 @@ func reuseKeys(srv *wxpaytest.Server, dir string) (bool, error) {
 		return false, nil
 	}
 	if err := srv.ReadFiles(dir); err != nil {
-		return false, fmt.Errorf("%s holds a %s or %s the emulator cannot reuse (%v); give an empty --dir: the emulator does not overwrite credentials it did not write",
-			dir, wxpaytest.ConfigFile, wxpaytest.MerchantKeyFile, err)
+		return false, usagef("emulator", "--dir %s holds a %s or %s the emulator did not write or cannot reuse (%s); give an empty --dir: the emulator does not overwrite credentials it did not write",
+			dir, wxpaytest.ConfigFile, wxpaytest.MerchantKeyFile, withoutPrefixes(err))
 	}
 	return true, nil
+}
+
+// withoutPrefixes is the text of an error of wxpaytest without the package
+// prefixes its causes add up ("wxpaytest: rsaenc: ...").
+func withoutPrefixes(err error) string {
+	s := err.Error()
+	for _, p := range []string{"wxpaytest: ", "rsaenc: ", "wxpay: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
 }
 
 // readEmulatorFiles reads back the config WriteFiles wrote to dir.

@@ -35,17 +35,19 @@ func (c *EndpointsCommand) Run(ctx context.Context, args []string) error {
 		return usagef("endpoints", "%v", err)
 	}
 	ops := findOperations(words)
-	if len(ops) == 0 {
-		return fmt.Errorf("no APIv3 operation matches %s", quoteArg(strings.Join(words, " ")))
-	}
 	var out bytes.Buffer
 	if c.json {
-		writeEndpointsJSON(&out, ops)
+		writeEndpointsJSON(&out, ops) // [] when none matches: still JSON
 	} else {
 		writeEndpoints(&out, ops)
 	}
-	_, err = c.m.Stdout.Write(out.Bytes())
-	return err
+	if _, err := c.m.Stdout.Write(out.Bytes()); err != nil {
+		return err
+	}
+	if len(ops) == 0 {
+		return fmt.Errorf("no APIv3 operation matches %s", quoteArg(strings.Join(words, " ")))
+	}
+	return nil
 }
 
 // findOperations returns the callable operations matching every word (see
@@ -150,8 +152,8 @@ Flags:
 	--json   print a JSON array of {method, template, name, roles, tags}
 	         (and deprecated, base_url where they apply) instead
 
-Exit status: 0 when an operation matches, 1 when none does (like grep),
-2 for a usage error.
+Exit status: 0 when an operation matches, 1 when none does (like grep;
+--json then prints an empty array, []), 2 for a usage error.
 
 Then "wxpay describe METHOD TEMPLATE" tells everything about one of them.
 

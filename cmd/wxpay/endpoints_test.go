@@ -123,6 +123,22 @@ func TestEndpointsJSON(t *testing.T) {
 	}
 }
 
+// TestEndpointsJSONNoMatch: with --json, nothing found is still valid JSON
+// on stdout, an empty array, with the exit status and message of the text
+// form.
+func TestEndpointsJSONNoMatch(t *testing.T) {
+	args := []string{"endpoints", "--json", "退款", "nosuchword"}
+	r := runMain(t, invocation{}, args...)
+	wantCode(t, r, exitError, args...)
+	var got []endpointJSON
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("wxpay %s: stdout %q, want an empty JSON array (%v)", strings.Join(args, " "), r.stdout, err)
+	}
+	if want := "wxpay: no APIv3 operation matches \"退款 nosuchword\"\n"; r.stderr != want {
+		t.Errorf("wxpay %s: stderr %q, want %q", strings.Join(args, " "), r.stderr, want)
+	}
+}
+
 func TestEndpointsErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args   []string

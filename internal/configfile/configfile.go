@@ -112,12 +112,41 @@ func Read(path string) (*Settings, error) {
 	}
 	vars, err := parseEnvFile(data)
 	if err != nil {
+		if what, hint := keyFile(data); what != "" {
+			return nil, errorf("config %s: the file looks like %s, not a config file (JSON, or KEY=VALUE lines); %s", path, what, hint)
+		}
 		return nil, errorf("config %s: %v", path, err)
 	}
 	if err := s.fromVars(func(k string) string { return vars[k] }); err != nil {
 		return nil, errorf("config %s: %v", path, err)
 	}
 	return s, nil
+}
+
+// keyFile tells what key material data, a file that is no config, holds:
+// a PEM block, its kind told from its label (never quoted), or a bare
+// base64 DER body; and where such a file belongs in a config. It returns
+// "" for anything else.
+func keyFile(data []byte) (what, hint string) {
+	for line := range strings.Lines(string(data)) {
+		label, ok := strings.CutPrefix(strings.TrimSpace(line), "-----BEGIN ")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.Contains(label, "PRIVATE KEY"):
+			return "a PEM private key", "a config names the merchant key file in private_key (" + EnvPrivateKey + ")"
+		case strings.Contains(label, "PUBLIC KEY"):
+			return "a PEM public key", "a config names a WeChat Pay public key file in certs (" + EnvCerts + "), by its id"
+		case strings.Contains(label, "CERTIFICATE"):
+			return "a PEM certificate", "a config names a WeChat Pay platform certificate file in certs (" + EnvCerts + "), by its serial"
+		}
+		return "a PEM file", "a config names key files in private_key and certs"
+	}
+	if keytext.DERFromBase64(data) != nil {
+		return "a key or certificate in base64", "a config names key files in private_key and certs"
+	}
+	return "", ""
 }
 
 // FromVars reads the settings from WXPAY_* variables looked up with get;

@@ -1,6 +1,12 @@
 package configfile
 
-import "testing"
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestIsKeyID(t *testing.T) {
 	for _, tt := range []struct {
@@ -33,6 +39,39 @@ func TestUnknownName(t *testing.T) {
 	} {
 		if got := UnknownName(tt.name, JSONKeys); got != tt.want {
 			t.Errorf("UnknownName(%q) = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestReadKeyFile: Read of a key or certificate file says what the file
+// looks like, without its content; a config that fails to parse for
+// another reason keeps its own message.
+func TestReadKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	body := "MIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmwIDAQAB"
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"private.pem", "-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----\n", "the file looks like a PEM private key, not a config file"},
+		{"rsa.pem", "\n-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----\n", "the file looks like a PEM private key, not a config file"},
+		{"public.pem", "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n", "the file looks like a PEM public key, not a config file"},
+		{"cert.pem", "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n", "the file looks like a PEM certificate, not a config file"},
+		{"other.pem", "-----BEGIN SECRET THING-----\n" + body + "\n-----END SECRET THING-----\n", "the file looks like a PEM file, not a config file"},
+		{"body.txt", body + "\n", "the file looks like a key or certificate in base64, not a config file"},
+		{"plain.env", "WXPAY_MCHID=1\njust text\n", "line 2: want KEY=VALUE"},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Read(path)
+		var ce *Error
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Read(%s) = %v, want an *Error holding %q", tc.name, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), body[:40]) || strings.Contains(err.Error(), "BEGIN") || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("Read(%s) = %v: shows the file's content", tc.name, err)
 		}
 	}
 }
