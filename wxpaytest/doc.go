@@ -112,4 +112,14 @@
 // "POST v3/refund/domestic/refunds=500:SYSTEM_ERROR*2"), and Requests records
 // what the server received, so that tests can check how a client behaves
 // when things go wrong.
+//
+// SetRateLimit turns on a rate limit, off on a new Server: the requests to
+// each operation are counted in each second of the emulator's clock, and
+// those over the operation's limit are answered 429 FREQUENCY_LIMITED,
+// signed and not applied. The limits are those of the WeChat Pay documents
+// (150 a second for the domestic abnormal refund; 6 erroneous requests a
+// second for the domestic refund), DefaultRateLimit (150) for the others,
+// unless RateLimit sets them. A client's pacing (wxpay.Config.RateLimit)
+// and its retries of FREQUENCY_LIMITED (wxpay.Config.Retry) can be tested
+// against it.
 package wxpaytest

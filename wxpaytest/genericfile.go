@@ -69,6 +69,9 @@ func (s *Server) uploadOperation(x *exchange, op *catalog.Operation, vals map[st
 		x.fail(faultError(x.fault))
 		return
 	}
+	if x.limited() {
+		return
+	}
 	for _, p := range op.Params {
 		if p.In == "formData" && p.Required && len(parts[p.Name].data) == 0 {
 			x.fail(paramError("body", p.Name, nil, "is required"))

@@ -115,7 +115,8 @@ func (x *exchange) recoverPanic() {
 }
 
 // serveHTTP runs one request through the emulator: record, fault, route,
-// authenticate, fault, decode, endpoint (or the operation's schema), answer.
+// authenticate, fault, rate limit, decode, endpoint (or the operation's schema),
+// answer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
 		w.Header().Set("Connection", "close")
@@ -166,6 +167,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.setAuthenticated(x.rec)
 	if x.fault != nil && x.fault.Kind == FaultError {
 		x.fail(faultError(x.fault))
+		return
+	}
+	if x.limited() { // see ratelimit.go
 		return
 	}
 	if t.op != nil { // no hand-written endpoint: answered from the schema, see generic.go

@@ -221,6 +221,9 @@ func (s *Server) upload(x *exchange, k uploadKind) {
 		x.fail(faultError(x.fault))
 		return
 	}
+	if x.limited() {
+		return
+	}
 	var m struct {
 		Filename string `json:"filename"`
 		SHA256   string `json:"sha256"`

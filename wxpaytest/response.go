@@ -88,11 +88,13 @@ type exchange struct {
 	r         *http.Request
 	rec       *Request
 	requestID string
-	fault     *Fault // nil when no fault applies
+	fault     *Fault      // nil when no fault applies
+	limit     *rateTicket // the request's erroneous-request limit, see ratelimit.go
 }
 
 // fail answers with an error.
 func (x *exchange) fail(e *apiError) {
+	e = x.overErrors(e) // see ratelimit.go
 	if len(e.allow) > 0 {
 		x.w.Header().Set("Allow", strings.Join(e.allow, ", "))
 	}

@@ -120,6 +120,8 @@ type Server struct {
 
 	sigCache sigCache // for ReuseSignatures
 
+	limiter atomic.Pointer[rateLimiter] // nil when off, see ratelimit.go
+
 	recMu   sync.Mutex
 	records []*Request
 	count   atomic.Int64

@@ -25,8 +25,9 @@ type EmulatorCommand struct {
 	m            *Main
 	addr         string
 	dir          string
-	faults       stringList // --fault specs, see wxpaytest.ParseFault
-	certificates bool       // --platform-certificates
+	faults       stringList    // --fault specs, see wxpaytest.ParseFault
+	certificates bool          // --platform-certificates
+	rateLimit    rateLimitFlag // --rate-limit, see ratelimit.go
 
 	// ready, when set, is called once the server is listening and the
 	// files are written, with the server's base URL and the config file.
@@ -44,6 +45,9 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 		return usagef("emulator", "%v", err)
 	}
 	if fs.NArg() > 0 {
+		if c.rateLimit.on {
+			return usagef("emulator", "unexpected argument %q (a value of --rate-limit is written --rate-limit=VALUE)", fs.Arg(0))
+		}
 		return usagef("emulator", "unexpected argument %q", fs.Arg(0))
 	}
 	faults, err := parseFaults(c.faults)
@@ -91,6 +95,9 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 	for _, f := range faults {
 		srv.Inject(f)
 	}
+	if err := c.rateLimit.apply(srv); err != nil {
+		return err
+	}
 	if err := srv.StartErr(); err != nil {
 		return err
 	}
@@ -104,6 +111,7 @@ func (c *EmulatorCommand) Run(ctx context.Context, args []string) error {
 	}
 	files.reused = reused
 	c.printHowTo(srv, files, temp)
+	c.rateLimit.print(c.m.Stdout)
 	c.printFaults(srv, faults)
 	if c.ready != nil {
 		c.ready(srv.URL, files.config)
@@ -280,6 +288,7 @@ func (c *EmulatorCommand) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.dir, "dir", "", "")
 	fs.Var(&c.faults, "fault", "")
 	fs.BoolVar(&c.certificates, "platform-certificates", false, "")
+	fs.Var(&c.rateLimit, "rate-limit", "")
 	return fs
 }
 
@@ -290,6 +299,7 @@ func emulatorUsage() string {
 }
 
 const emulatorUsageFormat = `Usage: wxpay emulator [--addr ADDR] [--dir DIR] [--fault SPEC]... [--platform-certificates]
+                      [--rate-limit[=LIMIT]]...
 
 Serves the WeChat Pay emulator until interrupted (Ctrl-C, SIGTERM). The
 emulator checks each request's signature and signs its answers, as WeChat
@@ -360,6 +370,16 @@ Flags:
 	              (PUB_KEY_ID_...), and serve the certificate at GET
 	              v3/certificates, encrypted with the APIv3 key, for
 	              "wxpay certificates"
+	--rate-limit[=LIMIT]
+	              answer 429 FREQUENCY_LIMITED to the requests over an
+	              operation's limit in a second, without applying them: 150
+	              a second for the domestic abnormal refund and 6 erroneous
+	              requests a second for the domestic refund, as WeChat Pay
+	              documents, 150 for the others (off by default). LIMIT is
+	              N, for the others, or METHOD PATH=N for one operation (N
+	              "none" for no limit), such as
+	              --rate-limit='POST v3/refund/domestic/refunds=10';
+	              repeatable
 
 Try: wxpay emulator --dir /tmp/wxpay
      then, in another terminal: wxpay --config /tmp/wxpay/wxpay.json get \
