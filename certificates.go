@@ -61,12 +61,14 @@ func (c Certificate) TrustedKey() verifier.TrustedKey {
 // (AEAD_AES_256_GCM), parsed, and checked to carry the serial it is listed
 // under. Merchants who trust only a WeChat Pay public key (PUB_KEY_ID_...)
 // can use it to fetch the certificates during a migration; one who trusts no
-// key that signs this answer needs DownloadCertificatesTOFU.
+// key that signs this answer needs DownloadCertificatesTOFU. A client made
+// without Config.APIv3Key gets an error wrapping ErrNoAPIv3Key, before
+// anything is sent.
 //
 // https://pay.weixin.qq.com/doc/v3/merchant/4012551764
 func (c *Client) DownloadCertificates(ctx context.Context) ([]Certificate, error) {
 	if c.apiv3Key == nil {
-		return nil, errors.New("wxpay: DownloadCertificates needs Config.APIv3Key to decrypt the certificates")
+		return nil, fmt.Errorf("%w: DownloadCertificates needs it to decrypt the certificates", ErrNoAPIv3Key)
 	}
 	resp, err := c.Chain(certificatesPath).Do(ctx, http.MethodGet, nil)
 	if err != nil {
@@ -90,7 +92,7 @@ func (c *Client) DownloadCertificates(ctx context.Context) ([]Certificate, error
 // other reason (a bad signature, a clock skew, a probe) is never accepted.
 func (c *Client) DownloadCertificatesTOFU(ctx context.Context) (certs []Certificate, tofu bool, err error) {
 	if c.apiv3Key == nil {
-		return nil, false, errors.New("wxpay: DownloadCertificatesTOFU needs Config.APIv3Key to decrypt the certificates")
+		return nil, false, fmt.Errorf("%w: DownloadCertificatesTOFU needs it to decrypt the certificates", ErrNoAPIv3Key)
 	}
 	resp, h, err := c.getUnverified(ctx, c.Chain(certificatesPath))
 	if err != nil {

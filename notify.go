@@ -21,8 +21,9 @@ import (
 // ErrSignatureProbe, ErrMissingHeader, ErrMalformedHeader).
 var (
 	// ErrNoAPIv3Key: the client was made without Config.APIv3Key, which
-	// notifications are decrypted with.
-	ErrNoAPIv3Key = errors.New("wxpay: Config.APIv3Key is not set: notifications cannot be decrypted")
+	// notifications and downloaded platform certificates are decrypted
+	// with.
+	ErrNoAPIv3Key = errors.New("wxpay: Config.APIv3Key is not set")
 	// ErrMalformedNotification: a signed notification is not the JSON
 	// envelope WeChat Pay sends (not an object, a field of the wrong type,
 	// no id, event_type or resource, a ciphertext that is not base64, a
