@@ -59,14 +59,17 @@ func (c Certificate) TrustedKey() verifier.TrustedKey {
 // trusts (Config.Certs, or keys a CertificateRefresher added), like every
 // answer; each certificate is then decrypted with Config.APIv3Key
 // (AEAD_AES_256_GCM), parsed, and checked to carry the serial it is listed
-// under. Merchants who trust only a WeChat Pay public key (PUB_KEY_ID_...)
+// under (a certificate that does not decrypt is an error wrapping
+// ErrDecryptFailed). Merchants who trust only a WeChat Pay public key (PUB_KEY_ID_...)
 // can use it to fetch the certificates during a migration; one who trusts no
-// key that signs this answer needs DownloadCertificatesTOFU.
+// key that signs this answer needs DownloadCertificatesTOFU. A client made
+// without Config.APIv3Key gets an error wrapping ErrNoAPIv3Key, before
+// anything is sent.
 //
 // https://pay.weixin.qq.com/doc/v3/merchant/4012551764
 func (c *Client) DownloadCertificates(ctx context.Context) ([]Certificate, error) {
 	if c.apiv3Key == nil {
-		return nil, errors.New("wxpay: DownloadCertificates needs Config.APIv3Key to decrypt the certificates")
+		return nil, fmt.Errorf("%w: DownloadCertificates needs it to decrypt the certificates", ErrNoAPIv3Key)
 	}
 	resp, err := c.Chain(certificatesPath).Do(ctx, http.MethodGet, nil)
 	if err != nil {
@@ -90,7 +93,7 @@ func (c *Client) DownloadCertificates(ctx context.Context) ([]Certificate, error
 // other reason (a bad signature, a clock skew, a probe) is never accepted.
 func (c *Client) DownloadCertificatesTOFU(ctx context.Context) (certs []Certificate, tofu bool, err error) {
 	if c.apiv3Key == nil {
-		return nil, false, errors.New("wxpay: DownloadCertificatesTOFU needs Config.APIv3Key to decrypt the certificates")
+		return nil, false, fmt.Errorf("%w: DownloadCertificatesTOFU needs it to decrypt the certificates", ErrNoAPIv3Key)
 	}
 	resp, h, err := c.getUnverified(ctx, c.Chain(certificatesPath))
 	if err != nil {
@@ -156,7 +159,7 @@ func (c *Client) parseCertificates(body []byte) ([]Certificate, error) {
 		}
 		pem, err := openCertificate(c.apiv3Key, e.Nonce, e.AssociatedData, e.Ciphertext)
 		if err != nil {
-			return nil, bad("%v", err)
+			return nil, bad("%w", err)
 		}
 		cert, serial, err := rsaenc.ParseCertificate(pem)
 		if err != nil {
@@ -195,7 +198,7 @@ func openCertificate(key []byte, nonce, ad, ciphertext string) ([]byte, error) {
 	}
 	pt, err := gcm.Open(nil, []byte(nonce), ct, []byte(ad))
 	if err != nil {
-		return nil, errors.New("does not decrypt with the APIv3 key (wrong key, or altered)")
+		return nil, fmt.Errorf("%w with the APIv3 key (wrong key, or altered)", ErrDecryptFailed)
 	}
 	return pt, nil
 }

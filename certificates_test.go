@@ -121,15 +121,18 @@ func TestDownloadCertificates(t *testing.T) {
 	cfg := srv.Config()
 	cfg.APIv3Key = ""
 	noKey, _ := wxpay.New(cfg)
-	if _, err := noKey.DownloadCertificates(context.Background()); err == nil {
-		t.Errorf("no APIv3 key: want an error")
+	if _, err := noKey.DownloadCertificates(context.Background()); !errors.Is(err, wxpay.ErrNoAPIv3Key) {
+		t.Errorf("no APIv3 key: err = %v, want ErrNoAPIv3Key", err)
+	}
+	if _, _, err := noKey.DownloadCertificatesTOFU(context.Background()); !errors.Is(err, wxpay.ErrNoAPIv3Key) {
+		t.Errorf("no APIv3 key, TOFU: err = %v, want ErrNoAPIv3Key", err)
 	}
 	// A wrong APIv3 key does not decrypt.
 	cfg = srv.Config()
 	cfg.APIv3Key = "0123456789abcdef0123456789abcdef"
 	wrong, _ := wxpay.New(cfg)
-	if _, err := wrong.DownloadCertificates(context.Background()); err == nil {
-		t.Errorf("wrong APIv3 key: want an error")
+	if _, err := wrong.DownloadCertificates(context.Background()); !errors.Is(err, wxpay.ErrDecryptFailed) || !strings.Contains(fmt.Sprint(err), certSerial) {
+		t.Errorf("wrong APIv3 key: err = %v, want ErrDecryptFailed naming %s", err, certSerial)
 	}
 	// An answer that fails verification is refused before decryption.
 	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultCorruptSignature, PathPrefix: "/v3/certificates"})

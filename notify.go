@@ -21,8 +21,9 @@ import (
 // ErrSignatureProbe, ErrMissingHeader, ErrMalformedHeader).
 var (
 	// ErrNoAPIv3Key: the client was made without Config.APIv3Key, which
-	// notifications are decrypted with.
-	ErrNoAPIv3Key = errors.New("wxpay: Config.APIv3Key is not set: notifications cannot be decrypted")
+	// notifications and downloaded platform certificates are decrypted
+	// with.
+	ErrNoAPIv3Key = errors.New("wxpay: Config.APIv3Key is not set")
 	// ErrMalformedNotification: a signed notification is not the JSON
 	// envelope WeChat Pay sends (not an object, a field of the wrong type,
 	// no id, event_type or resource, a ciphertext that is not base64, a
@@ -31,10 +32,11 @@ var (
 	// ErrUnsupportedAlgorithm: the resource is encrypted with something
 	// other than AEAD_AES_256_GCM.
 	ErrUnsupportedAlgorithm = errors.New("wxpay: unsupported notification algorithm")
-	// ErrDecryptFailed: the resource does not decrypt: its ciphertext,
-	// nonce or associated_data was altered, or the APIv3 key is not the one
-	// WeChat Pay has (it was reset in the merchant platform).
-	ErrDecryptFailed = errors.New("wxpay: notification resource does not decrypt")
+	// ErrDecryptFailed: the resource of a notification (or a certificate of
+	// DownloadCertificates) does not decrypt: its ciphertext, nonce or
+	// associated_data was altered, or the APIv3 key is not the one WeChat
+	// Pay has (it was reset in the merchant platform).
+	ErrDecryptFailed = errors.New("wxpay: encrypted resource does not decrypt")
 )
 
 // MaxNotificationSize is the largest notification body the handlers read,

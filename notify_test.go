@@ -627,6 +627,8 @@ func TestNotificationHandlerNilFunction(t *testing.T) {
 	for name, mk := range map[string]func(){
 		"NotificationHandler":         func() { c.NotificationHandler(nil) },
 		"FasthttpNotificationHandler": func() { c.FasthttpNotificationHandler(nil) },
+		// Accepted, it would answer 500 to every notification for good.
+		"V2NotificationHandler": func() { c.V2NotificationHandler(nil) },
 	} {
 		func() {
 			defer func() {

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // File is a file to upload with the "file" option, for the media upload
@@ -39,7 +40,8 @@ type File struct {
 	// Name is the file name sent in meta and in the file part. Its
 	// extension gives the content type and must be one the API accepts
 	// (.jpg, .jpeg, .png, .bmp for images; .mp4, .avi, .mov, ... for
-	// videos). If empty, the base name of Path is used.
+	// videos). It must be UTF-8, without a directory or a control
+	// character. If empty, the base name of Path is used.
 	Name string
 	// Path is the file to upload. It is read when the call is made.
 	Path string
@@ -184,6 +186,9 @@ func checkFile(f File, path string) (name, ctype string, rule uploadRule, err er
 		return "", "", rule, badFile("Name %q must be a file name without a directory", name)
 	case strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
 		return "", "", rule, badFile("Name %q holds a control character", name)
+	case !utf8.ValidString(name):
+		// The meta JSON would carry U+FFFD where the file part has the byte.
+		return "", "", rule, badFile("Name %q is not UTF-8", name)
 	}
 	ext := strings.ToLower(filepath.Ext(name))
 	rule, known := uploadRules[path]

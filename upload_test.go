@@ -124,6 +124,8 @@ func TestUploadRefusedBeforeSending(t *testing.T) {
 		{"neither path nor reader", "v3/merchant/media/upload", wxpay.Opts{"file": wxpay.File{Name: "a.png"}}},
 		{"directory in name", "v3/merchant/media/upload", wxpay.Opts{"file": wxpay.File{Name: "../a.png", Reader: bytes.NewReader(small)}}},
 		{"line break in name", "v3/merchant/media/upload", wxpay.Opts{"file": wxpay.File{Name: "a\r\n.png", Reader: bytes.NewReader(small)}}},
+		// The meta JSON would name "a\ufffd.png", the file part "a\xff.png".
+		{"name not UTF-8", "v3/merchant/media/upload", wxpay.Opts{"file": wxpay.File{Name: "a\xff.png", Reader: bytes.NewReader(small)}}},
 		{"wrong type", "v3/merchant/media/upload", wxpay.Opts{"file": "a.png"}},
 		{"with json", "v3/merchant/media/upload", wxpay.Opts{"file": wxpay.File{Name: "a.png", Reader: bytes.NewReader(small)}, "json": `{}`}},
 		{"with a Content-Type", "v3/merchant/media/upload", wxpay.Opts{"file": wxpay.File{Name: "a.png", Reader: bytes.NewReader(small)}, "headers": wxpay.Opts{"Content-Type": "image/png"}}},

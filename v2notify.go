@@ -168,8 +168,11 @@ func V2Answer(returnCode, returnMsg string) []byte {
 // data (see V2Notification). fn must be idempotent: WeChat Pay may deliver
 // a notification more than once, and nothing stops a refund notification
 // from being replayed. Check the state of the order or refund with a query
-// before acting on it.
+// before acting on it. fn must not be nil.
 func (c *Client) V2NotificationHandler(fn func(context.Context, *V2Notification) error) http.Handler {
+	if fn == nil {
+		panic("wxpay: V2NotificationHandler with a nil function")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status, msg, err := c.serveV2Notification(w, r, fn)
 		c.refused(err)
