@@ -303,7 +303,9 @@ func (c *Client) stream(ctx context.Context, ch Chain, opts Opts) (io.Reader, fu
 		fasthttp.ReleaseResponse(resp)
 		hc.CloseIdleConnections()
 	}
-	t := &trip{hc: hc, method: p.method, origin: p.origin, target: target, attempt: 1, debug: p.debug, token: true}
+	// Only the context bounds a download: its deadline, if any, is the
+	// one a middleware is shown (ExchangeRequest.Deadline).
+	t := &trip{hc: hc, method: p.method, origin: p.origin, target: target, deadline: conns.deadline, attempt: 1, debug: p.debug, token: true}
 	send := func(ctx context.Context, added [][2]string) (*Response, error) {
 		for _, h := range added {
 			req.Header.Add(h[0], h[1])

@@ -61,7 +61,10 @@ func (r *ExchangeRequest) Attempt() int { return r.attempt }
 // middleware is given is the caller's, which may have no deadline; a
 // middleware that waits for something of its own (a tracing exporter, a
 // metrics push) should bound the wait by Deadline. The exchange in next is
-// bounded by it in any case.
+// bounded by it in any case. A streamed download's file (Chain.Download,
+// DownloadBill, ...), which Config.Timeout does not bound, has the
+// context's deadline, or the zero time when the context has none: a zero
+// Deadline is no deadline.
 func (r *ExchangeRequest) Deadline() time.Time { return r.deadline }
 
 // Method returns the request method.

@@ -456,6 +456,42 @@ func TestMiddlewareDeadline(t *testing.T) {
 	}
 }
 
+// A streamed download, which Config.Timeout does not bound, shows the
+// middleware its context's deadline, and the zero time when the context
+// has none: never a deadline that has passed although the call has time.
+func TestMiddlewareDeadlineDownload(t *testing.T) {
+	var mu sync.Mutex
+	var got []time.Time
+	look := func(next wxpay.Exchange) wxpay.Exchange {
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			mu.Lock()
+			got = append(got, req.Deadline())
+			mu.Unlock()
+			return next(ctx, req)
+		}
+	}
+	_, c := setupWith(t, func(cfg *wxpay.Config) { cfg.Middleware = []wxpay.Middleware{look} })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	want, _ := ctx.Deadline()
+	var file bytes.Buffer
+	if _, err := c.Chain("v3/bill/tradebill").Download(ctx, billQuery(), &file); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].IsZero() || got[0].After(want) || !got[1].Equal(want) {
+		t.Errorf("Deadline() of the application and the file = %v, want Config.Timeout's and the context's %v", got, want)
+	}
+
+	got = nil
+	file.Reset()
+	if _, err := c.Chain("v3/bill/tradebill").Download(context.Background(), billQuery(), &file); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].IsZero() || !got[1].IsZero() {
+		t.Errorf("without a context deadline: Deadline() of the application and the file = %v, want Config.Timeout's and the zero time", got)
+	}
+}
+
 // A panic in a middleware during an asynchronous call becomes the
 // Future's error, which says where it came from.
 func TestMiddlewarePanicAsync(t *testing.T) {

@@ -116,7 +116,7 @@ func (o jsonObject) str(key, where string) (string, error) {
 
 func (c *Client) parseNotification(h verifier.Headers, body []byte) (*Notification, error) {
 	if len(c.apiv3Key) == 0 {
-		return nil, ErrNoAPIv3Key
+		return nil, fmt.Errorf("%w: notifications are decrypted with it", ErrNoAPIv3Key)
 	}
 	if err := c.verifier.Verify(h, body, nil); err != nil {
 		return nil, fmt.Errorf("wxpay: notification not trusted: %w", err)

@@ -518,8 +518,8 @@ func TestParseNotificationNeedsAPIv3Key(t *testing.T) {
 	}
 	f := newForge(t, srv.APIv3Key)
 	body := f.envelope(nil)
-	if _, err := c.ParseNotification(f.header(body, time.Now().Unix()), body); !errors.Is(err, wxpay.ErrNoAPIv3Key) {
-		t.Errorf("ParseNotification without APIv3Key = %v, want ErrNoAPIv3Key", err)
+	if _, err := c.ParseNotification(f.header(body, time.Now().Unix()), body); !errors.Is(err, wxpay.ErrNoAPIv3Key) || !strings.Contains(err.Error(), "notification") {
+		t.Errorf("ParseNotification without APIv3Key = %v, want ErrNoAPIv3Key saying what needs the key", err)
 	}
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/notify", bytes.NewReader(body))

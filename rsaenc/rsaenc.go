@@ -22,7 +22,8 @@
 // not the text of a key, not a piece of one, not a value that may be one. A
 // file name is quoted only when it cannot be a piece of a key (it is short,
 // on one line, has no run of 24 base64 characters in its last element, so
-// that an APIv3 key given by mistake is not shown either, and no run of 40
+// that an APIv3 key given by mistake is not shown either (the digits of a
+// public key id after PUB_KEY_ID_ are no such run), and no run of 40
 // anywhere, unless that run lies in directories that exist); otherwise the
 // error says "(value not shown)".
 // A missing file is still reported as fs.ErrNotExist to errors.Is.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -185,5 +186,29 @@ func TestKeyTextNeverPrinted(t *testing.T) {
 				t.Errorf("%d requests were sent", n-before)
 			}
 		})
+	}
+}
+
+// TestMissingPublicKeyFileNamed: the WeChat Pay public key file the
+// emulator writes, named after its id (PUB_KEY_ID_ and 28 digits), is
+// named when it is missing: an id is no piece of a key.
+func TestMissingPublicKeyFileNamed(t *testing.T) {
+	config, _, _ := startEmulator(t, "--addr", "127.0.0.1:0", "--dir", t.TempDir())
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`[^"]*PUB_KEY_ID_[0-9]+\.pem`).FindString(string(b))
+	if m == "" {
+		t.Fatalf("no public key file in %s:\n%s", config, b)
+	}
+	file := filepath.Join(filepath.Dir(config), filepath.Base(m))
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	r := runMain(t, invocation{}, "--config", config, "get", "v3/refund/domestic/refunds/{out_refund_no}", "out_refund_no=1217752501201407033233368018")
+	wantCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, filepath.Base(file)) || strings.Contains(r.stderr, "value not shown") {
+		t.Errorf("stderr does not name the missing %s:\n%s", filepath.Base(file), r.stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxpay-chain/wxpay/catalog"
 	"github.com/wxpay-chain/wxpay/wxpaytest"
 )
 
@@ -88,8 +89,15 @@ func (f *rateLimitFlag) print(w io.Writer) {
 		per = wxpaytest.DefaultRateLimit
 	}
 	fmt.Fprint(w, "\nRate limit on: requests over an operation's limit in a second are answered 429 FREQUENCY_LIMITED.\n")
-	fmt.Fprint(w, "\t150 a second for POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund\n")
-	fmt.Fprint(w, "\t6 erroneous requests a second for POST v3/refund/domestic/refunds\n")
+	// A documented figure is shown unless an --rate-limit replaces it:
+	// any limit replaces that of all requests, none that of erroneous ones.
+	const abnormal, refunds = "POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund", "POST v3/refund/domestic/refunds"
+	if _, ok := f.override(abnormal); !ok {
+		fmt.Fprintf(w, "\t150 a second for %s\n", abnormal)
+	}
+	if n, ok := f.override(refunds); !ok || n > 0 {
+		fmt.Fprintf(w, "\t6 erroneous requests a second for %s\n", refunds)
+	}
 	keys := make([]string, 0, len(f.limit.Ops))
 	for k := range f.limit.Ops {
 		keys = append(keys, k)
@@ -103,4 +111,18 @@ func (f *rateLimitFlag) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\t%d a second for every other operation\n", per)
+}
+
+// override returns the limit --rate-limit gives the operation key names
+// ("METHOD template", as the catalogue spells it), whatever spelling of the
+// template the flag used.
+func (f *rateLimitFlag) override(key string) (int, bool) {
+	for k, n := range f.limit.Ops {
+		method, tmpl, _ := strings.Cut(strings.TrimSpace(k), " ")
+		op, ok := catalog.Lookup(strings.ToUpper(method), strings.TrimSpace(tmpl))
+		if ok && op.Method+" "+op.Template == key {
+			return n, true
+		}
+	}
+	return 0, false
 }

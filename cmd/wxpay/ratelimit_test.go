@@ -89,3 +89,39 @@ func TestEmulatorRateLimitErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatorRateLimitOverridePrinted: a --rate-limit that overrides a
+// documented figure (in any spelling of the template) replaces it in what
+// the emulator prints, rather than being listed next to it.
+func TestEmulatorRateLimitOverridePrinted(t *testing.T) {
+	_, out, _ := startEmulator(t, "--addr", "127.0.0.1:0", "--dir", t.TempDir(),
+		"--rate-limit=POST v3/refund/domestic/refunds/_id_/apply-abnormal-refund=none",
+		"--rate-limit=POST v3/refund/domestic/refunds=none")
+	for _, gone := range []string{
+		"150 a second for POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+		"6 erroneous requests a second for POST v3/refund/domestic/refunds",
+	} {
+		if strings.Contains(out.String(), gone) {
+			t.Errorf("emulator output says %q, lifted by --rate-limit:\n%s", gone, out)
+		}
+	}
+	for _, want := range []string{
+		"\tnone for POST v3/refund/domestic/refunds/_id_/apply-abnormal-refund\n",
+		"\tnone for POST v3/refund/domestic/refunds\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("emulator output lacks %q:\n%s", want, out)
+		}
+	}
+
+	_, out, _ = startEmulator(t, "--addr", "127.0.0.1:0", "--dir", t.TempDir(),
+		"--rate-limit=post v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund=3",
+		"--rate-limit=POST v3/refund/domestic/refunds=10")
+	if s := "150 a second for POST"; strings.Contains(out.String(), s) {
+		t.Errorf("emulator output says %q, overridden by --rate-limit:\n%s", s, out)
+	}
+	// A limit of all requests leaves the documented one of erroneous ones.
+	if s := "\t6 erroneous requests a second for POST v3/refund/domestic/refunds\n"; !strings.Contains(out.String(), s) {
+		t.Errorf("emulator output lacks %q:\n%s", s, out)
+	}
+}

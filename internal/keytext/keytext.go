@@ -94,7 +94,8 @@ func isDERSequence(b []byte) bool {
 // name that could not be read. It may not when s could be a piece of a key
 // (or be the APIv3 key given in the wrong setting): when it is long, holds
 // control characters or PEM dashes, holds 24 base64 characters in a row in
-// its last path element, or 40 in a row ('/' included) anywhere, unless
+// its last path element (the digits of a public key id after PUB_KEY_ID_
+// aside), or 40 in a row ('/' included) anywhere, unless
 // that run does not lie within the last path element and the directory s
 // names exists (a long path whose file is missing).
 func Showable(s string) bool {
@@ -104,7 +105,7 @@ func Showable(s string) bool {
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return false
 	}
-	if longRun(s[strings.LastIndexByte(s, '/')+1:], false, nameRun) {
+	if longRun(withoutKeyIDs(s[strings.LastIndexByte(s, '/')+1:]), false, nameRun) {
 		return false
 	}
 	if longRun(s, true, run) {
@@ -114,13 +115,39 @@ func Showable(s string) bool {
 	return true
 }
 
+// keyIDPrefix starts the id of a WeChat Pay public key
+// ("PUB_KEY_ID_0114232134912410000000000000"), which a file holding the key
+// is often named after.
+const keyIDPrefix = "PUB_KEY_ID_"
+
+// withoutKeyIDs returns name with the digits of each public key id in it
+// cut: an id is no piece of a key, and '_' is no base64 character. A run
+// after the prefix that holds anything but digits is kept.
+func withoutKeyIDs(name string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(name, keyIDPrefix)
+		if i < 0 {
+			return b.String() + name
+		}
+		b.WriteString(name[:i+len(keyIDPrefix)])
+		name = name[i+len(keyIDPrefix):]
+		j := 0
+		for j < len(name) && '0' <= name[j] && name[j] <= '9' {
+			j++
+		}
+		if j == len(name) || !isBase64(name[j], false) {
+			name = name[j:] // the whole run is digits
+		}
+	}
+}
+
 // longRun reports whether s holds a run of n base64 characters, counting
 // '/' as one when slash is set.
 func longRun(s string, slash bool, n int) bool {
 	k := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '=' || slash && c == '/' {
+		if isBase64(s[i], slash) {
 			if k++; k >= n {
 				return true
 			}
@@ -129,4 +156,10 @@ func longRun(s string, slash bool, n int) bool {
 		}
 	}
 	return false
+}
+
+// isBase64 reports whether c is a base64 character ('=' included), '/'
+// only when slash is set.
+func isBase64(c byte, slash bool) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '=' || slash && c == '/'
 }

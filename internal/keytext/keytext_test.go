@@ -61,9 +61,16 @@ func TestShowable(t *testing.T) {
 		{"MIIEvg/IBADANBgkqhkiG9w0BAQEFAA/SCBKgwggSkAgEAAoIB", false}, // across '/', no such directory
 		{strings.Repeat("x", 23) + ".pem", true},
 		{strings.Repeat("x", 24) + ".pem", false},
-		{"0123456789abcdefghijABCDEFGHIJ01", false},                    // an APIv3 key in a key setting
-		{"/etc/wxpay/0123456789abcdefghijABCDEFGHIJ01", false},         // the same in a directory
-		{"MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", false},                    // a 32-character fragment of a key
+		{"0123456789abcdefghijABCDEFGHIJ01", false},            // an APIv3 key in a key setting
+		{"/etc/wxpay/0123456789abcdefghijABCDEFGHIJ01", false}, // the same in a directory
+		{"MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", false},            // a 32-character fragment of a key
+		{"PUB_KEY_ID_0114232134912410000000000000.pem", true},  // named after a WeChat Pay public key id
+		{"/etc/wxpay/PUB_KEY_ID_0114232134912410000000000000.key.pem", true},
+		{"PUB_KEY_ID_0123456789abcdefghijABCDEFGHIJ01", false}, // not an id: letters
+		{"PUB_KEY_ID_0114232134912410000000000000MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", false},
+		{"PUB_KEY_ID_01142321349124100000000000000123456789abcdefghij", false}, // an APIv3 key in digits and letters after an id
+		{"xPUB_KEY_ID_0114232134912410000000000000.pem", true},
+		{"PUB_KEY_ID_01142321349124/10000000000000000000000000000", false},
 		{filepath.Join(hashDir, "apiclient_key.pem"), true},            // the long element is an existing directory
 		{filepath.Join(hashDir, "x", "apiclient_key.pem"), false},      // ... in a directory that does not exist
 		{filepath.Join(dir, strings.Repeat("3f78", 10)+".pem"), false}, // the long run is in the file name
