@@ -304,7 +304,7 @@ func TestBootstrapCertificates(t *testing.T) {
 		t.Errorf("with the key configured: tofu = %v, err = %v; want an ordinary verified download", tofu, err)
 	}
 	cfg.Certs, cfg.APIv3Key = nil, ""
-	if _, _, err := wxpay.BootstrapCertificates(context.Background(), cfg); !errors.Is(err, wxpay.ErrInvalidConfig) {
+	if _, _, err := wxpay.BootstrapCertificates(context.Background(), cfg); !errors.Is(err, wxpay.ErrInvalidConfig) || !errors.Is(err, wxpay.ErrNoAPIv3Key) {
 		t.Errorf("without an APIv3 key: %v", err)
 	}
 }

@@ -76,7 +76,9 @@ func BootstrapCertificates(ctx context.Context, cfg Config) (certs []Certificate
 		return nil, false, err
 	}
 	if c.apiv3Key == nil {
-		return nil, false, fmt.Errorf("%w: APIv3Key is needed to decrypt the certificates", ErrInvalidConfig)
+		// Both sentinels match: a config problem, and the one that
+		// DownloadCertificates reports for the same cause.
+		return nil, false, &sentinels{msg: ErrNoAPIv3Key.Error() + ": BootstrapCertificates needs it to decrypt the certificates", is: []error{ErrNoAPIv3Key, ErrInvalidConfig}}
 	}
 	return c.DownloadCertificatesTOFU(ctx)
 }

@@ -229,3 +229,13 @@ func clipTo(s string, n int) string {
 	}
 	return s
 }
+
+// sentinels is an error with a message of its own that matches each of
+// several sentinel errors with errors.Is.
+type sentinels struct {
+	msg string
+	is  []error
+}
+
+func (e *sentinels) Error() string   { return e.msg }
+func (e *sentinels) Unwrap() []error { return e.is }
