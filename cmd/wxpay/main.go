@@ -4,7 +4,7 @@
 //
 //	wxpay METHOD PATH [name=value ...] [flags]   sign, send and verify one call
 //	wxpay demo                                   the seed calls, against the emulator
-//	wxpay emulator [--addr ADDR] [--dir DIR]     a standalone WeChat Pay emulator
+//	wxpay emulator [--dir DIR] [flags]           a standalone WeChat Pay emulator
 //	wxpay download --date D -o FILE              download and check a bill
 //	wxpay certificates [--dir DIR] [--tofu]      download the platform certificates
 //	wxpay endpoints [WORDS...] [--json]          find APIv3 operations in the catalogue
@@ -288,7 +288,7 @@ Usage:
 
 	wxpay METHOD PATH [name=value ...] [flags]
 	wxpay demo [--json]
-	wxpay emulator [--addr ADDR] [--dir DIR] [--fault SPEC] [--platform-certificates]
+	wxpay emulator [--addr ADDR] [--dir DIR] [--fault SPEC] [--platform-certificates] [--rate-limit[=LIMIT]]
 	wxpay download --date YYYY-MM-DD -o FILE [--fundflow] [--type T] [--gzip]
 	wxpay certificates [--dir DIR] [--tofu]
 	wxpay endpoints [WORDS...] [--json]
