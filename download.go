@@ -172,7 +172,9 @@ func newDigest(hashType string) (hash.Hash, error) {
 // ErrHostNotAllowed before anything is sent. The answer is streamed: memory
 // use stays bounded (a few tens of KiB) whatever the size of the file, and
 // Config.MaxResponseBodySize does not apply. When b.Gzip is set the file is
-// decompressed on the fly. The digest is computed over the uncompressed
+// decompressed on the fly; a stream that expands more than 100 times (past
+// its first 64 MiB), as no bill does, is stopped with an error wrapping
+// ErrResponseTooLarge. The digest is computed over the uncompressed
 // bytes, as WeChat Pay documents it (原始账单（gzip需要解压缩）的摘要值), and
 // compared at the end: a mismatch returns an error wrapping
 // ErrDigestMismatch, after w has received every byte.
@@ -213,12 +215,13 @@ func (c *Client) downloadBill(ctx context.Context, b *Bill, w io.Writer, opts Op
 
 	var src io.Reader = body
 	if b.Gzip {
-		gz, err := gzip.NewReader(body)
+		in := &countReader{r: body}
+		gz, err := gzip.NewReader(in)
 		if err != nil {
 			return fmt.Errorf("wxpay: bill %s: not gzip data: %w", redactQuery(b.DownloadURL), streamErr(ctx, err))
 		}
 		defer gz.Close()
-		src = gz
+		src = &expansionGuard{r: gz, in: in}
 	}
 	cw := &countWriter{w: w}
 	_, err = io.Copy(io.MultiWriter(cw, h), src)
@@ -234,6 +237,45 @@ func (c *Client) downloadBill(ctx context.Context, b *Bill, w io.Writer, opts Op
 			ErrDigestMismatch, strings.ToUpper(b.HashType), cw.n, got, strings.ToLower(b.HashValue))
 	}
 	return nil
+}
+
+// A gzip bill may expand at most maxBillExpansion times the compressed
+// bytes read, once past freeBillExpansion bytes. A bill is text with an id
+// and an amount on every line, which gzip shrinks ten to twenty times; a
+// stream that expands much more is no bill but a decompression bomb, and is
+// stopped before it fills the writer's disk.
+const (
+	maxBillExpansion  = 100
+	freeBillExpansion = 64 << 20
+)
+
+// countReader counts the bytes read from r.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (cr *countReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	return n, err
+}
+
+// expansionGuard reads the decompressed bill from r, failing once it has
+// expanded more than a bill can from the compressed bytes in has read.
+type expansionGuard struct {
+	r   io.Reader
+	in  *countReader
+	out int64
+}
+
+func (g *expansionGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	g.out += int64(n)
+	if g.out > freeBillExpansion && g.out > maxBillExpansion*g.in.n {
+		return n, fmt.Errorf("%w: the gzip bill expands more than %d times (%d bytes from %d): no bill does, it is refused", ErrResponseTooLarge, maxBillExpansion, g.out, g.in.n)
+	}
+	return n, err
 }
 
 // streamErr prefers the context's error to the transport error it caused.

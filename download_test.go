@@ -3,12 +3,15 @@ package wxpay_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -465,3 +468,43 @@ func TestDownloadFileBadPath(t *testing.T) {
 		t.Errorf("left %d files in the directory", len(entries))
 	}
 }
+
+// A gzip "bill" that expands far beyond what a bill's text can (a
+// decompression bomb: here 1 GiB of zeros from about 1 MiB) is stopped once
+// it has expanded more than a bill can, long before the end: it never
+// fills the writer's disk. A real bill compresses ten to twenty times.
+func TestDownloadBillGzipBomb(t *testing.T) {
+	var bomb bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 1024; i++ {
+		gz.Write(zeros)
+	}
+	gz.Close()
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(bomb.Bytes())
+	}))
+	defer host.Close()
+	srv, _ := setup(t)
+	cfg := srv.Config()
+	cfg.BaseURL = host.URL + "/"
+	c, err := wxpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &wxpay.Bill{HashType: "SHA1", HashValue: strings.Repeat("00", 20), Gzip: true,
+		DownloadURL: host.URL + "/v3/billdownload/file?token=x"}
+	cw := &countingDiscard{}
+	err = c.DownloadBill(context.Background(), b, cw)
+	if !errors.Is(err, wxpay.ErrResponseTooLarge) {
+		t.Errorf("err = %v, want ErrResponseTooLarge", err)
+	}
+	if cw.n > 256<<20 {
+		t.Errorf("%d bytes written before the bomb was stopped, want at most 256 MiB", cw.n)
+	}
+}
+
+type countingDiscard struct{ n int64 }
+
+func (w *countingDiscard) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
