@@ -218,7 +218,8 @@ func TestAbnormalRefundValidation(t *testing.T) {
 }
 
 // The domestic abnormal refund is shared by direct merchants and partners
-// (seed 003): sub_mchid is required for a sub-merchant's refund only, so a
+// (both roles in the OpenAPI description; seed 003 says so of the refund
+// application): sub_mchid is required for a sub-merchant's refund only, so a
 // direct merchant's refund, made without sub_mchid, is handled without it.
 func TestAbnormalRefundDirectMerchant(t *testing.T) {
 	testKeys(t)
