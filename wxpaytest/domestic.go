@@ -53,12 +53,15 @@ func (r *refund) domestic() domesticRefund {
 
 // Enumerations of the refund APIs.
 var (
-	fromAccounts          = []string{"AVAILABLE", "UNAVAILABLE"}
-	requestFundsAccounts  = []string{"AVAILABLE", "UNSETTLED"}
-	refundAccounts        = []string{"REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"}
-	currencies            = []string{"CNY"}
-	abnormalRefundTypes   = []string{"USER_BANK_CARD", "MERCHANT_BANK_CARD"}
-	domesticRequiredTrade = "transaction_id or out_trade_no is required"
+	fromAccounts         = []string{"AVAILABLE", "UNAVAILABLE"}
+	requestFundsAccounts = []string{"AVAILABLE", "UNSETTLED"}
+	// The e-commerce refund's: seed 004's two, and PREPAID, which the
+	// OpenAPI description (and so the catalogue) adds.
+	ecommerceFundsAccounts = []string{"AVAILABLE", "UNSETTLED", "PREPAID"}
+	refundAccounts         = []string{"REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"}
+	currencies             = []string{"CNY"}
+	abnormalRefundTypes    = []string{"USER_BANK_CARD", "MERCHANT_BANK_CARD"}
+	domesticRequiredTrade  = "transaction_id or out_trade_no is required"
 )
 
 // readAmount validates the amount object shared by both refund APIs.

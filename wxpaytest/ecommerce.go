@@ -99,7 +99,7 @@ func (s *Server) applyEcommerceRefund(c *call) (any, *apiError) {
 	if q.refundAccount, e = b.str("refund_account", false, 0, refundAccounts...); e != nil {
 		return nil, e
 	}
-	if q.fundsAccount, e = b.str("funds_account", true, 0, requestFundsAccounts...); e != nil {
+	if q.fundsAccount, e = b.str("funds_account", true, 0, ecommerceFundsAccounts...); e != nil {
 		return nil, e
 	}
 	if e = readAmount(b, q, false); e != nil {

@@ -165,3 +165,15 @@ func TestEcommerceApplyAndQuery(t *testing.T) {
 		}
 	}
 }
+
+// The catalogue (the OpenAPI description) lists PREPAID among the e-commerce
+// refund's funds_account values beside seed 004's two: the emulator takes
+// what a client checked against the catalogue sends.
+func TestEcommerceFundsAccountPrepaid(t *testing.T) {
+	s := newServer(t)
+	c := newClient(t, s)
+	r := c.post(ecommerceApplyPath, ecommerceBody("PREPAID-1", func(m map[string]any) { m["funds_account"] = "PREPAID" }))
+	if r.status != 200 {
+		t.Errorf("funds_account PREPAID: %d %s", r.status, r.body)
+	}
+}
