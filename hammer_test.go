@@ -1,6 +1,7 @@
 package wxpay_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -109,12 +110,12 @@ type lockedDiscard struct{ n atomic.Int64 }
 func (w *lockedDiscard) Write(p []byte) (int, error) { w.n.Add(int64(len(p))); return len(p), nil }
 
 // TestHammerSharedClient shares one client between many goroutines making
-// every kind of call at once (sync and async, downloads, notifications,
-// certificate refreshes) with retries, failover to a backup that goes up
-// and down, a rate limit, a middleware and the debug log, and contexts
-// cancelled at random points. No call may hang or panic, no request may
-// reach the emulator more often than its call made attempts, and once it
-// is over no goroutine may be left behind.
+// every kind of call at once (sync and async, downloads, media uploads,
+// notifications, certificate refreshes) with retries, failover to a backup
+// that goes up and down, a rate limit, a middleware and the debug log, and
+// contexts cancelled at random points. No call may hang or panic, no
+// request may reach the emulator more often than its call made attempts,
+// and once it is over no goroutine of package wxpay may be left behind.
 func TestHammerSharedClient(t *testing.T) {
 	srv, _ := setup(t)
 	srv.SetBillSize(64 << 10)
@@ -221,7 +222,11 @@ func TestHammerSharedClient(t *testing.T) {
 					futures = append(futures, f)
 					mu.Unlock()
 				case 3:
-					c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Do(ctx, http.MethodGet, wxpay.Opts{"out_refund_no": fixtureOutNo})
+					if i%16 == 3 {
+						c.Chain("v3/merchant/media/upload").Do(ctx, http.MethodPost, wxpay.Opts{"file": wxpay.File{Name: "a.png", Reader: bytes.NewReader(fakeImage(8 << 10))}})
+					} else {
+						c.Chain("v3/refund/domestic/refunds/{out_refund_no}").Do(ctx, http.MethodGet, wxpay.Opts{"out_refund_no": fixtureOutNo})
+					}
 				case 4:
 					c.Chain("v3/bill/tradebill").Download(ctx, billQuery(), io.Discard)
 				case 5:
@@ -271,7 +276,11 @@ func TestHammerSharedClient(t *testing.T) {
 	// No request reached the emulator more often than its call made
 	// attempts, and a call that succeeded reached it.
 	seen := map[string]int{}
+	uploads := 0
 	for _, r := range srv.Requests() {
+		if r.RequestURI == "/v3/merchant/media/upload" && r.Status == http.StatusOK {
+			uploads++
+		}
 		if r.Method == http.MethodPost && r.RequestURI == "/v3/refund/domestic/refunds" {
 			body := string(r.Body)
 			if i := strings.Index(body, `"out_refund_no":"`); i >= 0 {
@@ -293,8 +302,8 @@ func TestHammerSharedClient(t *testing.T) {
 			t.Errorf("%s: reached the emulator %d times in %d attempts", p.outNo, seen[p.outNo], p.attempts)
 		}
 	}
-	t.Logf("%d refund applications, %d succeeded; %d sends through the middleware; %d notifications handled; %d debug bytes; %d futures",
-		len(posts), ok, sends.Load(), handled.Load(), dbg.n.Load(), len(futures))
+	t.Logf("%d refund applications, %d succeeded; %d sends through the middleware; %d notifications handled; %d debug bytes; %d futures; %d uploads answered",
+		len(posts), ok, sends.Load(), handled.Load(), dbg.n.Load(), len(futures), uploads)
 	if ok == 0 {
 		t.Errorf("no refund application succeeded")
 	}
