@@ -362,14 +362,19 @@ func (c *Client) stream(ctx context.Context, ch Chain, opts Opts) (io.Reader, fu
 		_, err = send(ctx, nil)
 	} else {
 		x := newExchangeRequest(t, req) // middleware.go
-		var r *Response
-		var sendErr error
+		var sent *Response
+		var sentErr error
 		x.send = func(ctx context.Context) (*Response, error) {
-			r, sendErr = send(ctx, x.added)
-			x.state.Store(2)
-			return r, sendErr
+			r, err := send(ctx, x.added)
+			sent, sentErr = r, err // read by the outcome only once state is 2
+			if !x.state.CompareAndSwap(1, 2) && err == nil {
+				// The middleware has returned (state 4): nobody will read
+				// the answer's body or release what the download holds.
+				finish()
+			}
+			return r, err
 		}
-		_, err = c.runMiddleware(ctx, t, x, finish, finish, func() (*Response, error) { return r, sendErr })
+		_, err = c.runMiddleware(ctx, t, x, finish, finish, func() (*Response, error) { return sent, sentErr })
 	}
 	if err != nil {
 		return nil, nil, err

@@ -44,8 +44,9 @@ type ExchangeRequest struct {
 
 	// added are the headers AddHeader added, sent after the others.
 	added [][2]string
-	// state is 0 before the request is sent, 1 while it is, 2 after, and
-	// 3 when the attempt is over without it having been sent.
+	// state is 0 before the request is sent, 1 while it is, 2 after, 3
+	// when the attempt is over without it having been sent, and 4 when a
+	// middleware returned while it was being sent.
 	state atomic.Int32
 	// send sends the request and checks the answer; the innermost
 	// Exchange calls it, once.
@@ -223,7 +224,7 @@ func (c *Client) throughMiddleware(ctx context.Context, t *trip, req *fasthttp.R
 			req.Header.Add(h[0], h[1])
 		}
 		result, resultErr = c.sendAndCheck(ctx, t, req, check) // transport.go: releases req
-		x.state.Store(2)
+		x.state.CompareAndSwap(1, 2)                           // stays 4 if the middleware has returned
 		return result, resultErr
 	}
 	// Once sent and checked, req and its answer are released: nothing is
@@ -246,9 +247,10 @@ func (c *Client) runMiddleware(ctx context.Context, t *trip, x *ExchangeRequest,
 		t.debug.notSent(t, err) // debug.go
 		return nil, err
 	}
-	if x.state.Load() != 2 {
+	if x.state.CompareAndSwap(1, 4) {
 		// next still runs on another goroutine; the send releases what it
-		// holds when it ends, and its result is dropped.
+		// holds when it ends (state 4 tells it nobody will), and its result
+		// is dropped.
 		return nil, fmt.Errorf("%w: a middleware returned before the next it called did", errMiddleware)
 	}
 	resp, sendErr := outcome()

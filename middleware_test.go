@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -326,6 +327,56 @@ func TestMiddlewareAsyncNext(t *testing.T) {
 		t.Errorf("err = %v, want ErrInvalidConfig", err)
 	}
 	<-done // whatever it got, it must not race (go test -race)
+}
+
+// A middleware that returns while the next it started on another goroutine
+// is still waiting for a download's answer does not leave that download's
+// connection open: once the answer comes, the client closes it (before the
+// fix the emulator kept writing the bill to a connection nobody read).
+func TestMiddlewareAsyncNextDownload(t *testing.T) {
+	var srv *wxpaytest.Server
+	done := make(chan error, 1)
+	async := func(next wxpay.Exchange) wxpay.Exchange {
+		return func(ctx context.Context, req *wxpay.ExchangeRequest) (*wxpay.ExchangeResponse, error) {
+			if !strings.Contains(req.URL(), "/v3/billdownload/") {
+				return next(ctx, req)
+			}
+			n := srv.RequestCount()
+			go func() {
+				_, err := next(ctx, req)
+				done <- err
+			}()
+			// Return once the download has reached the emulator, which
+			// answers it only later (the fault's delay).
+			for srv.RequestCount() == n {
+				time.Sleep(time.Millisecond)
+			}
+			return nil, nil
+		}
+	}
+	srv, c := setupWith(t, func(cfg *wxpay.Config) { cfg.Middleware = []wxpay.Middleware{async} })
+	srv.SetBillSize(16 << 20) // more than the socket buffers hold
+	srv.Inject(wxpaytest.Fault{Kind: wxpaytest.FaultDelay, PathPrefix: "/v3/billdownload/", Delay: 200 * time.Millisecond})
+	_, err := c.Chain("v3/bill/tradebill").Download(context.Background(), billQuery(), io.Discard)
+	if !errors.Is(err, wxpay.ErrInvalidConfig) {
+		t.Errorf("err = %v, want ErrInvalidConfig", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("next: %v, want the answer's head", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for servingBill() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if servingBill() {
+		t.Errorf("the emulator is still sending the bill 10 s after the download was abandoned: its connection was left open")
+	}
+}
+
+// servingBill reports whether an emulator is sending a bill file.
+func servingBill() bool {
+	buf := make([]byte, 4<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "wxpaytest.(*Server).serveBillFile")
 }
 
 // A middleware that calls next but drops its answer, returning neither it
