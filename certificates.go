@@ -68,6 +68,9 @@ func (c Certificate) TrustedKey() verifier.TrustedKey {
 //
 // https://pay.weixin.qq.com/doc/v3/merchant/4012551764
 func (c *Client) DownloadCertificates(ctx context.Context) ([]Certificate, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if c.apiv3Key == nil {
 		return nil, fmt.Errorf("%w: DownloadCertificates needs it to decrypt the certificates", ErrNoAPIv3Key)
 	}
@@ -92,6 +95,9 @@ func (c *Client) DownloadCertificates(ctx context.Context) ([]Certificate, error
 // (商户平台) before trusting them for good. A signature that fails for any
 // other reason (a bad signature, a clock skew, a probe) is never accepted.
 func (c *Client) DownloadCertificatesTOFU(ctx context.Context) (certs []Certificate, tofu bool, err error) {
+	if ctx == nil {
+		return nil, false, errNilContext
+	}
 	if c.apiv3Key == nil {
 		return nil, false, fmt.Errorf("%w: DownloadCertificatesTOFU needs it to decrypt the certificates", ErrNoAPIv3Key)
 	}

@@ -253,6 +253,9 @@ func mergeOpts(opts []Opts) (Opts, error) {
 // written: a cancelled POST may still have reached WeChat Pay, so retry it
 // with the same out_refund_no (or out_trade_no), never a new one.
 func (ch Chain) Do(ctx context.Context, method string, opts Opts) (*Response, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if ch.err != nil {
 		return nil, ch.err
 	}

@@ -71,6 +71,9 @@ func New(cfg Config) (*Client, error) { return newClient(cfg, false) }
 // trusting them. When cfg.Certs holds a key that signed the answer, it is an
 // ordinary verified download and tofu is false.
 func BootstrapCertificates(ctx context.Context, cfg Config) (certs []Certificate, tofu bool, err error) {
+	if ctx == nil {
+		return nil, false, errNilContext
+	}
 	c, err := newClient(cfg, true)
 	if err != nil {
 		return nil, false, err

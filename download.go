@@ -70,6 +70,9 @@ type Bill struct {
 //
 // https://pay.weixin.qq.com/doc/v3/merchant/4012556654
 func (ch Chain) Download(ctx context.Context, opts Opts, w io.Writer) (*Bill, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if w == nil {
 		return nil, fmt.Errorf("%w: Download needs a writer", ErrInvalidOption)
 	}
@@ -107,6 +110,9 @@ func (ch Chain) DownloadFile(ctx context.Context, opts Opts, path string) (*Bill
 // progress display. progress runs on the downloading goroutine: keep it
 // short.
 func (ch Chain) DownloadFileProgress(ctx context.Context, opts Opts, path string, progress func(written int64)) (*Bill, error) {
+	if ctx == nil {
+		return nil, errNilContext // before the file is made
+	}
 	var b *Bill
 	err := writeFileAtomic(path, func(w io.Writer) error {
 		if progress != nil {
@@ -183,6 +189,9 @@ func newDigest(hashType string) (hash.Hash, error) {
 // read from the network must also make progress within Config.Timeout; the
 // download as a whole may take longer.
 func (c *Client) DownloadBill(ctx context.Context, b *Bill, w io.Writer) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	return c.downloadBill(ctx, b, w, nil)
 }
 

@@ -239,3 +239,8 @@ type sentinels struct {
 
 func (e *sentinels) Error() string   { return e.msg }
 func (e *sentinels) Unwrap() []error { return e.is }
+
+// errNilContext is the error of a call given a nil context.Context, which
+// Go's convention forbids (context.Background() is the empty one): an
+// error, as net/http's NewRequestWithContext returns, rather than a panic.
+var errNilContext = fmt.Errorf("%w: the context is nil; pass context.Background() or a context of your own", ErrInvalidOption)
