@@ -8,7 +8,9 @@ import (
 // InspectPath is the emulator's own endpoint that lists the requests it
 // received, for clients in other languages (PHP, Node) that cannot call
 // Requests: GET it for a JSON array of {"method", "request_uri",
-// "authenticated", "status"}. It is not a WeChat Pay API, needs no
+// "authenticated", "status"}; DELETE it to clear the log, as ResetRequests
+// does (the log keeps every request, so a long-running emulator's memory
+// grows until it is cleared). It is not a WeChat Pay API, needs no
 // signature, and is not itself recorded.
 const InspectPath = "/_wxpaytest/requests"
 
@@ -21,9 +23,15 @@ type inspected struct {
 
 // serveInspect answers InspectPath.
 func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "use GET", http.StatusMethodNotAllowed)
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodDelete:
+		s.ResetRequests()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+		w.Header().Set("Allow", "GET, DELETE")
+		http.Error(w, "use GET, or DELETE to clear the log", http.StatusMethodNotAllowed)
 		return
 	}
 	reqs := s.Requests()
