@@ -112,10 +112,25 @@ func use(t testing.TB, name string) {
 	})
 }
 
+// Description names the backend in use: crypto/rsa for go, and for
+// openssl the library's version and FIPS mode, which the bench's machine
+// line and `wxpay` report.
 func TestDescription(t *testing.T) {
-	t.Logf("%s=%q; in use: %s", EnvVar, envSetting, Description())
-	if err := Available(); err != nil {
-		t.Logf("openssl: %v", err)
+	for _, be := range backends(t) {
+		t.Run(be, func(t *testing.T) {
+			use(t, be)
+			d := Description()
+			want := Go + " (crypto/rsa"
+			if be == OpenSSL {
+				want = OpenSSL + " (OpenSSL "
+			}
+			if !strings.HasPrefix(d, want) {
+				t.Errorf("Description() = %q, want it to start with %q", d, want)
+			}
+			if be == OpenSSL && !strings.Contains(d, "FIPS mode ") {
+				t.Errorf("Description() = %q, want the FIPS mode", d)
+			}
+		})
 	}
 }
 
