@@ -56,9 +56,11 @@ func (c *Client) checkedRequest(p *prepared, ch Chain) sentRequest {
 }
 
 // checkRequest runs the client's Checker on the prepared request p, the
-// last stage before signing: a request it refuses is not sent.
+// last stage before signing: a request it refuses is not sent. The request
+// as shown is kept in p.sent, for DecryptResponse.
 func (c *Client) checkRequest(p *prepared, ch Chain) error {
 	r := c.checkedRequest(p, ch)
+	p.sent = r
 	body := p.body
 	if p.signBody != nil {
 		body = p.signBody // an upload: the meta JSON

@@ -31,10 +31,11 @@ import (
 
 // prepared is a request ready to be signed and sent.
 type prepared struct {
-	noVerify    bool // 2xx answers are left to the caller to verify (a TOFU certificate download)
-	fromJSON    bool // body is the json option's (body.go)
-	raw         bool // body is the body option's (body.go)
-	ownAccept   bool // headers hold an Accept, which replaces the client's
+	noVerify    bool        // 2xx answers are left to the caller to verify (a TOFU certificate download)
+	fromJSON    bool        // body is the json option's (body.go)
+	raw         bool        // body is the body option's (body.go)
+	ownAccept   bool        // headers hold an Accept, which replaces the client's
+	sent        sentRequest // the request as Config.Checker was shown it (checker.go)
 	method      string
 	origin      string // scheme://host
 	target      []byte // path and query as sent and signed
@@ -115,7 +116,7 @@ func (c *Client) do(ctx context.Context, method string, ch Chain, opts Opts) (*R
 		return c.attempt(ctx, p, origin, target, bufs, n)
 	})
 	if resp != nil && c.checker != nil {
-		sent := c.checkedRequest(p, ch)
+		sent := p.sent    // checkRequest's
 		resp.sent = &sent // for DecryptResponse
 	}
 	return resp, err
