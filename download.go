@@ -375,10 +375,11 @@ func (c *Client) stream(ctx context.Context, ch Chain, opts Opts) (io.Reader, fu
 		var sentErr error
 		x.send = func(ctx context.Context) (*Response, error) {
 			r, err := send(ctx, x.added)
-			sent, sentErr = r, err // read by the outcome only once state is 2
-			if !x.state.CompareAndSwap(1, 2) && err == nil {
-				// The middleware has returned (state 4): nobody will read
-				// the answer's body or release what the download holds.
+			sent, sentErr = r, err // read by the outcome only once exchangeSent
+			if !x.state.CompareAndSwap(exchangeSending, exchangeSent) && err == nil {
+				// The middleware has returned (exchangeAbandoned): nobody
+				// will read the answer's body or release what the download
+				// holds.
 				finish()
 			}
 			return r, err

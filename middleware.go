@@ -44,9 +44,7 @@ type ExchangeRequest struct {
 
 	// added are the headers AddHeader added, sent after the others.
 	added [][2]string
-	// state is 0 before the request is sent, 1 while it is, 2 after, 3
-	// when the attempt is over without it having been sent, and 4 when a
-	// middleware returned while it was being sent.
+	// state is where the attempt stands: one of the exchange constants.
 	state atomic.Int32
 	// send sends the request and checks the answer; the innermost
 	// Exchange calls it, once.
@@ -111,7 +109,7 @@ func (r *ExchangeRequest) Body() []byte {
 // Content-Type, Wechatpay-Serial, Accept, User-Agent, Host, Content-Length,
 // Transfer-Encoding and Connection.
 func (r *ExchangeRequest) AddHeader(name, value string) error {
-	if r.state.Load() != 0 {
+	if r.state.Load() != exchangeReady {
 		return fmt.Errorf("%w: AddHeader %s: the request is already sent", ErrInvalidOption, name)
 	}
 	canon := http.CanonicalHeaderKey(name)
@@ -173,6 +171,15 @@ func (c *Client) setObservers(cfg Config) error {
 	return err
 }
 
+// Where an ExchangeRequest's attempt stands (ExchangeRequest.state).
+const (
+	exchangeReady     = iota // not sent yet
+	exchangeSending          // next was called; the send is under way
+	exchangeSent             // the send is over and its result kept
+	exchangeNotSent          // the middleware returned without calling next
+	exchangeAbandoned        // the middleware returned while the send was under way
+)
+
 // errMiddleware is the error of an attempt a middleware ended wrongly.
 var errMiddleware = fmt.Errorf("%w: Middleware", ErrInvalidConfig)
 
@@ -200,7 +207,7 @@ func sendExchange(ctx context.Context, req *ExchangeRequest) (*ExchangeResponse,
 	if req == nil || req.send == nil {
 		return nil, fmt.Errorf("%w: next was called with a request the client did not make", errMiddleware)
 	}
-	if !req.state.CompareAndSwap(0, 1) {
+	if !req.state.CompareAndSwap(exchangeReady, exchangeSending) {
 		return nil, fmt.Errorf("%w: next was called twice, or after the attempt was over: an attempt is sent once (Config.Retry makes more)", errMiddleware)
 	}
 	r, err := req.send(ctx)
@@ -224,7 +231,7 @@ func (c *Client) throughMiddleware(ctx context.Context, t *trip, req *fasthttp.R
 			req.Header.Add(h[0], h[1])
 		}
 		result, resultErr = c.sendAndCheck(ctx, t, req, check) // transport.go: releases req
-		x.state.CompareAndSwap(1, 2)                           // stays 4 if the middleware has returned
+		x.state.CompareAndSwap(exchangeSending, exchangeSent)  // stays abandoned if the middleware has returned
 		return result, resultErr
 	}
 	// Once sent and checked, req and its answer are released: nothing is
@@ -238,7 +245,7 @@ func (c *Client) throughMiddleware(ctx context.Context, t *trip, req *fasthttp.R
 // left once it is over.
 func (c *Client) runMiddleware(ctx context.Context, t *trip, x *ExchangeRequest, drop, discard func(), outcome func() (*Response, error)) (*Response, error) {
 	mr, err := c.middleware(ctx, x)
-	if x.state.CompareAndSwap(0, 3) {
+	if x.state.CompareAndSwap(exchangeReady, exchangeNotSent) {
 		// Never sent: a middleware ended the attempt.
 		drop()
 		if err == nil {
@@ -247,10 +254,10 @@ func (c *Client) runMiddleware(ctx context.Context, t *trip, x *ExchangeRequest,
 		t.debug.notSent(t, err) // debug.go
 		return nil, err
 	}
-	if x.state.CompareAndSwap(1, 4) {
+	if x.state.CompareAndSwap(exchangeSending, exchangeAbandoned) {
 		// next still runs on another goroutine; the send releases what it
-		// holds when it ends (state 4 tells it nobody will), and its result
-		// is dropped.
+		// holds when it ends (exchangeAbandoned tells it nobody will), and
+		// its result is dropped.
 		return nil, fmt.Errorf("%w: a middleware returned before the next it called did", errMiddleware)
 	}
 	resp, sendErr := outcome()
