@@ -100,11 +100,7 @@ func (d *debugLog) request(t *trip, req *fasthttp.Request) {
 	}
 	fmt.Fprintf(&b, "%s %s%s\n", t.method, t.origin, target)
 	for k, v := range req.Header.All() {
-		val := string(v)
-		if http.CanonicalHeaderKey(string(k)) == "Authorization" {
-			val = elideSignature(val) // middleware.go
-		}
-		fmt.Fprintf(&b, "%s: %s\n", k, val)
+		fmt.Fprintf(&b, "%s: %s\n", k, shownHeader(k, v)) // middleware.go
 	}
 	writeDebugBody(&b, req.Body(), t.v2)
 	d.write(b.Bytes())

@@ -277,6 +277,15 @@ func (c *Client) runMiddleware(ctx context.Context, t *trip, x *ExchangeRequest,
 	return resp, nil
 }
 
+// shownHeader returns the value of a request header as the middleware and
+// the debug log show it: the Authorization's signature elided.
+func shownHeader(name, value []byte) string {
+	if http.CanonicalHeaderKey(string(name)) == "Authorization" {
+		return elideSignature(string(value))
+	}
+	return string(value)
+}
+
 // newExchangeRequest returns the view of req, the request of attempt t,
 // that the middleware sees.
 func newExchangeRequest(t *trip, req *fasthttp.Request) *ExchangeRequest {
@@ -286,12 +295,7 @@ func newExchangeRequest(t *trip, req *fasthttp.Request) *ExchangeRequest {
 	}
 	h := make(http.Header, 8)
 	for k, v := range req.Header.All() {
-		name := string(k)
-		val := string(v)
-		if http.CanonicalHeaderKey(name) == "Authorization" {
-			val = elideSignature(val)
-		}
-		h.Add(name, val)
+		h.Add(string(k), shownHeader(k, v))
 	}
 	var body []byte
 	if b := req.Body(); len(b) > 0 {
