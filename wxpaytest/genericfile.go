@@ -59,17 +59,7 @@ func (s *Server) uploadOperation(x *exchange, op *catalog.Operation, vals map[st
 		x.fail(paramError("body", "meta", nil, "is required: the JSON the request is signed over"))
 		return
 	}
-	if e := s.authenticate(x.r, meta.data); e != nil {
-		e.Message += " (for an upload, the body signed is the meta JSON)"
-		x.fail(e)
-		return
-	}
-	s.setAuthenticated(x.rec)
-	if x.fault != nil && x.fault.Kind == FaultError {
-		x.fail(faultError(x.fault))
-		return
-	}
-	if x.limited() {
+	if !x.admit(meta.data, uploadSigned) {
 		return
 	}
 	for _, p := range op.Params {

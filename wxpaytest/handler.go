@@ -160,16 +160,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(e)
 		return
 	}
-	if e := s.authenticate(r, body); e != nil {
-		x.fail(e)
-		return
-	}
-	s.setAuthenticated(x.rec)
-	if x.fault != nil && x.fault.Kind == FaultError {
-		x.fail(faultError(x.fault))
-		return
-	}
-	if x.limited() { // see ratelimit.go
+	if !x.admit(body, "") {
 		return
 	}
 	if t.op != nil { // no hand-written endpoint: answered from the schema, see generic.go

@@ -192,7 +192,6 @@ func uploadHandler(k uploadKind) func(s *Server, x *exchange) {
 // request is signed over the meta part (its JSON, not the whole body), and
 // meta's sha256 must be the SHA-256 of the file part.
 func (s *Server) upload(x *exchange, k uploadKind) {
-	r := x.r
 	parts, e := s.readForm(x, maxUploadBody)
 	if e != nil {
 		x.fail(e)
@@ -211,17 +210,7 @@ func (s *Server) upload(x *exchange, k uploadKind) {
 		x.fail(paramError("body", "meta", nil, "is required: the JSON {\"filename\",\"sha256\"} the request is signed over"))
 		return
 	}
-	if e := s.authenticate(r, meta); e != nil {
-		e.Message += " (for an upload, the body signed is the meta JSON)"
-		x.fail(e)
-		return
-	}
-	s.setAuthenticated(x.rec)
-	if x.fault != nil && x.fault.Kind == FaultError {
-		x.fail(faultError(x.fault))
-		return
-	}
-	if x.limited() {
+	if !x.admit(meta, uploadSigned) {
 		return
 	}
 	var m struct {

@@ -92,6 +92,29 @@ type exchange struct {
 	limit     *rateTicket // the request's erroneous-request limit, see ratelimit.go
 }
 
+// uploadSigned is admit's note for an upload, whose signed body is not
+// the body sent.
+const uploadSigned = " (for an upload, the body signed is the meta JSON)"
+
+// admit lets the APIv3 request of x, whose signed body is signed, past the
+// checks every endpoint makes before its own: the Authorization (a
+// failure's message followed by note), an injected FaultError, and the
+// rate limit (ratelimit.go). It answers and reports false when the
+// request goes no further.
+func (x *exchange) admit(signed []byte, note string) bool {
+	if e := x.s.authenticate(x.r, signed); e != nil {
+		e.Message += note
+		x.fail(e)
+		return false
+	}
+	x.s.setAuthenticated(x.rec)
+	if x.fault != nil && x.fault.Kind == FaultError {
+		x.fail(faultError(x.fault))
+		return false
+	}
+	return !x.limited()
+}
+
 // fail answers with an error.
 func (x *exchange) fail(e *apiError) {
 	e = x.overErrors(e) // see ratelimit.go
